@@ -1,0 +1,67 @@
+# The assistant's tasks. `make run` and `make test` build whatever is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.10 (Rasa 3.6 needs >=3.8,<3.11): pyenv's on this image, python3.10 elsewhere,
+# or PYTHON=/path/to/python3.10.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.10*/bin/python) $(shell command -v python3.10 2>/dev/null))
+
+RASA_VENV := .venv/rasa
+APP_VENV := .venv/app
+RASA_READY := $(RASA_VENV)/.installed
+APP_READY := $(APP_VENV)/.installed
+JRA := $(APP_VENV)/bin/jra
+PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
+
+export RASA_TELEMETRY_ENABLED := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help run test setup model db check-content clean
+
+help:
+	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
+	@echo "make test   build what is missing, then run the whole test suite"
+	@echo "make model | db | check-content | clean"
+
+define make_venv
+	@test -n "$(PYTHON)" || { echo "Python 3.10 was not found: install it or run make PYTHON=/path/to/python3.10"; exit 1; }
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet --upgrade pip setuptools wheel
+	$(1)/bin/pip install --quiet -e ".[$(2)]"
+	touch $(1)/.installed
+endef
+
+# The Rasa environment: rasa 3.6.21 and the custom NLU components' libraries.
+$(RASA_READY): pyproject.toml
+	$(call make_venv,$(RASA_VENV),rasa)
+
+# The app environment: action server, SQLAlchemy 2, front ends, CLI and tests.
+$(APP_READY): pyproject.toml
+	$(call make_venv,$(APP_VENV),app)
+
+setup: $(RASA_READY) $(APP_READY)
+
+# Trains only when config, domain, data, stories or the NLU components changed.
+model: setup
+	@$(JRA) model
+
+# Creates the procedures database and loads actions/content into it (idempotent).
+db: $(APP_READY)
+	@$(JRA) db load
+
+check-content: $(APP_READY)
+	@$(JRA) content check
+
+run: model db
+	@$(JRA) check-ports 5055 5005 8080
+	@mkdir -p var
+	@test -n "$(TELEGRAM_BOT_TOKEN)" || echo "Telegram is off: set TELEGRAM_BOT_TOKEN=<token from BotFather> to run the Telegram bot too."
+	@echo "Starting $(PROCESSES). Web chat: http://127.0.0.1:8080 (ready once rasa says 'Rasa server is up and running'). Ctrl-C stops everything."
+	@$(APP_VENV)/bin/honcho start $(PROCESSES)
+
+test: model
+	$(APP_VENV)/bin/pytest
+
+clean:
+	rm -rf .venv models var

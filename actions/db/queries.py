@@ -1,0 +1,218 @@
+"""Query functions: take a session, return typed, rendered results.
+
+Sentences are stored as templates; the numbers they show are filled in here from the
+language-neutral rows, so every language renders the same deadline.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from actions.content_files import fill
+from actions.db.models import (
+    Office,
+    PlaceAlias,
+    Prefecture,
+    Procedure,
+    ProcedureText,
+    Status,
+    StatusName,
+)
+from actions.places import find_place_alias, normalize_place
+from bot.languages import DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    """An official link and its label in the answer's language."""
+
+    url: str
+    label: str
+
+
+@dataclass(frozen=True)
+class DeadlineInfo:
+    """A deadline: days counted from an event."""
+
+    days: int
+    counted_from: str
+
+
+@dataclass(frozen=True)
+class ProcedureAnswer:
+    """One procedure rendered in one language."""
+
+    key: str
+    section: str
+    language: str
+    requested_language: str
+    title: str
+    summary: str
+    steps: list[str]
+    documents: list[str]
+    conditions: list[str]
+    notes: list[str]
+    links: list[LinkInfo]
+    deadlines: dict[str, DeadlineInfo]
+
+    @property
+    def fell_back(self) -> bool:
+        """Tell whether the text is in English because the requested language was missing."""
+        return self.language != self.requested_language
+
+
+@dataclass(frozen=True)
+class PhoneInfo:
+    """A phone number and the kind of line it is."""
+
+    number: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class OfficeInfo:
+    """An office rendered in one language."""
+
+    key: str
+    kind: str
+    name: str
+    address: str
+    phones: list[PhoneInfo]
+    prefecture: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """A status of residence rendered in one language."""
+
+    key: str
+    name: str
+    activities: str
+    examples: str
+    periods_of_stay: list[dict[str, int] | str]
+
+
+def _in_language(rows: list, language: str):  # type: ignore[no-untyped-def]
+    by_language = {row.language: row for row in rows}
+    return by_language.get(language) or by_language.get(DEFAULT_LANGUAGE)
+
+
+def get_procedure(session: Session, key: str, language: str) -> ProcedureAnswer | None:
+    """Return a procedure in ``language``, in English if that text is missing, or None."""
+    procedure = session.scalar(
+        select(Procedure)
+        .where(Procedure.key == key)
+        .options(
+            selectinload(Procedure.texts).selectinload(ProcedureText.items),
+            selectinload(Procedure.deadlines),
+            selectinload(Procedure.values),
+            selectinload(Procedure.links),
+        )
+    )
+    if procedure is None:
+        return None
+    text = _in_language(procedure.texts, language)
+    if text is None:
+        return None
+    values = {f"{deadline.name}_days": str(deadline.days) for deadline in procedure.deadlines}
+    values.update({value.name: value.value for value in procedure.values})
+    items: dict[str, list[str]] = {}
+    for item in text.items:
+        items.setdefault(item.kind, []).append(fill(item.text, values))
+    labels = items.get("link_label", [])
+    links = [
+        LinkInfo(url=link.url, label=labels[index] if index < len(labels) else link.url)
+        for index, link in enumerate(procedure.links)
+    ]
+    return ProcedureAnswer(
+        key=procedure.key,
+        section=procedure.section,
+        language=text.language,
+        requested_language=language,
+        title=fill(text.title, values),
+        summary=fill(text.summary, values),
+        steps=items.get("step", []),
+        documents=items.get("document", []),
+        conditions=items.get("condition", []),
+        notes=items.get("note", []),
+        links=links,
+        deadlines={d.name: DeadlineInfo(days=d.days, counted_from=d.counted_from) for d in procedure.deadlines},
+    )
+
+
+def find_prefecture(session: Session, text: str) -> str | None:
+    """Return the key of the prefecture a free text names (by prefecture or city), or None."""
+    rows = session.execute(select(PlaceAlias.alias, Prefecture.key).join(PlaceAlias.prefecture)).all()
+    prefecture_by_alias: dict[str, str] = {}
+    for alias, key in rows:
+        prefecture_by_alias.setdefault(alias, key)
+    alias = find_place_alias(text, prefecture_by_alias)
+    return prefecture_by_alias[alias] if alias else None
+
+
+def _office_info(office: Office, language: str, prefecture: Prefecture | None) -> OfficeInfo:
+    name = _in_language(office.names, language)
+    prefecture_name = _in_language(prefecture.names, language) if prefecture else None
+    return OfficeInfo(
+        key=office.key,
+        kind=office.kind,
+        name=name.name if name else office.key,
+        address=office.address or "",
+        phones=[PhoneInfo(number=phone.number, kind=phone.kind) for phone in office.phones],
+        prefecture=prefecture_name.name if prefecture_name else None,
+    )
+
+
+def office_for_prefecture(session: Session, prefecture_key: str, language: str) -> OfficeInfo | None:
+    """Return the office that serves a prefecture, in ``language``, or None."""
+    prefecture = session.scalar(
+        select(Prefecture)
+        .where(Prefecture.key == prefecture_key)
+        .options(
+            selectinload(Prefecture.names),
+            selectinload(Prefecture.office).selectinload(Office.names),
+            selectinload(Prefecture.office).selectinload(Office.phones),
+        )
+    )
+    if prefecture is None or prefecture.office is None:
+        return None
+    return _office_info(prefecture.office, language, prefecture)
+
+
+def get_office(session: Session, key: str, language: str) -> OfficeInfo | None:
+    """Return an office by key (for example the support center), in ``language``."""
+    office = session.scalar(
+        select(Office).where(Office.key == key).options(selectinload(Office.names), selectinload(Office.phones))
+    )
+    return _office_info(office, language, None) if office else None
+
+
+def find_status(session: Session, text: str, language: str) -> StatusInfo | None:
+    """Return the status of residence a free text names, in any of the five languages."""
+    rows = session.execute(select(StatusName.alias, StatusName.status_id)).all()
+    status_by_alias = {alias: status_id for alias, status_id in rows}
+    normalized = normalize_place(text)
+    alias = normalized if normalized in status_by_alias else find_place_alias(text, status_by_alias)
+    if alias is None:
+        return None
+    status = session.scalar(
+        select(Status)
+        .where(Status.id == status_by_alias[alias])
+        .options(selectinload(Status.names), selectinload(Status.texts))
+    )
+    if status is None:
+        return None
+    official = [name for name in status.names if name.official]
+    name = _in_language(official, language)
+    texts = _in_language(status.texts, language)
+    return StatusInfo(
+        key=status.key,
+        name=name.name if name else status.key,
+        activities=texts.activities if texts else "",
+        examples=texts.examples if texts else "",
+        periods_of_stay=json.loads(status.periods_of_stay),
+    )

@@ -1,0 +1,67 @@
+"""Answer a procedure question from the procedures database."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.db.engine import session_scope
+from actions.db.queries import ProcedureAnswer, get_procedure
+from actions.language import reply_language
+
+logger = logging.getLogger(__name__)
+
+
+def numbered(items: list[str]) -> str:
+    """Format steps as a numbered list."""
+    return "\n".join(f"{index}. {item}" for index, item in enumerate(items, start=1))
+
+
+def bulleted(items: list[str]) -> str:
+    """Format documents as a bulleted list."""
+    return "\n".join(f"• {item}" for item in items)
+
+
+def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -> None:
+    """Send a procedure short first: summary, steps, documents, then the official link."""
+    if answer.fell_back:
+        dispatcher.utter_message(response="utter_content_in_english")
+    dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
+    if answer.steps:
+        dispatcher.utter_message(response="utter_procedure_steps", steps=numbered(answer.steps))
+    if answer.documents:
+        dispatcher.utter_message(response="utter_procedure_documents", documents=bulleted(answer.documents))
+    links = "\n".join(f"{link.label}: {link.url}" for link in answer.links)
+    dispatcher.utter_message(response="utter_procedure_link", links=links)
+
+
+class ActionAnswerProcedure(Action):
+    """Answer the procedure the latest intent asks about."""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_answer_procedure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Look the procedure up in the reply language and send it."""
+        language = reply_language(tracker)
+        key = tracker.get_intent_of_latest_message() or ""
+        try:
+            with session_scope() as session:
+                answer = get_procedure(session, key, language)
+        except SQLAlchemyError:
+            logger.exception("Procedures database unavailable")
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return []
+        if answer is None:
+            logger.warning("No content for procedure %r", key)
+            dispatcher.utter_message(response="utter_ask_information_center")
+            return []
+        utter_procedure(dispatcher, answer)
+        return []

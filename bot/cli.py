@@ -1,0 +1,134 @@
+"""The `jra` command: database, content check, model, and the local front ends.
+
+Runs in the app environment. Every sub-command prints one clear line on failure and exits
+non-zero instead of showing a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+logger = logging.getLogger("jra")
+
+
+def cmd_db_load(_: argparse.Namespace) -> int:
+    """Create the procedures database and load the content files into it."""
+    from actions.content_files import ContentError
+    from actions.db.engine import create_database_engine, prepare_database
+    from actions.settings import load_settings
+
+    settings = load_settings()
+    try:
+        changed = prepare_database(create_database_engine(settings.database_url), settings.content_dir)
+    except ContentError as error:
+        print(f"Content error: {error}", file=sys.stderr)
+        return 1
+    print("Procedures database loaded." if changed else "Procedures database is up to date.")
+    return 0
+
+
+def cmd_content_check(_: argparse.Namespace) -> int:
+    """Validate the content files; print each problem and fail if there is one."""
+    from actions.content_check import check_content
+    from actions.settings import load_settings
+
+    problems = check_content(load_settings().content_dir)
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s) found." if problems else "Content is consistent.")
+    return 1 if problems else 0
+
+
+def cmd_model(_: argparse.Namespace) -> int:
+    """Train the model if its inputs changed, and print its path."""
+    import subprocess
+
+    from bot.model import ensure_model
+
+    try:
+        print(ensure_model())
+    except (subprocess.CalledProcessError, FileNotFoundError) as error:
+        print(f"Training failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """Serve the local web chat page."""
+    from bot.web.server import serve
+
+    return serve(host=args.host, port=args.port, rasa_url=args.rasa_url)
+
+
+def cmd_telegram(_: argparse.Namespace) -> int:
+    """Run the Telegram front end (needs TELEGRAM_BOT_TOKEN)."""
+    from bot.telegram.app import main as telegram_main
+
+    return telegram_main()
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Tell whether a TCP port can be bound on ``host``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def cmd_check_ports(args: argparse.Namespace) -> int:
+    """Fail with a clear line for every port that is already in use."""
+    busy = [port for port in args.ports if not port_is_free("127.0.0.1", port)]
+    for port in busy:
+        print(
+            f"Port {port} on 127.0.0.1 is already in use (is the assistant already running?). "
+            "Stop that process or free the port, then try again.",
+            file=sys.stderr,
+        )
+    return 1 if busy else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="jra", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="procedures database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("load", help="create the database and load actions/content into it").set_defaults(func=cmd_db_load)
+
+    content = commands.add_parser("content", help="content files").add_subparsers(dest="content_command", required=True)
+    content.add_parser("check", help="validate the content files").set_defaults(func=cmd_content_check)
+
+    commands.add_parser("model", help="train the model if its inputs changed").set_defaults(func=cmd_model)
+
+    web = commands.add_parser("web", help="serve the local web chat page")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8080)
+    web.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    web.set_defaults(func=cmd_web)
+
+    commands.add_parser("telegram", help="run the Telegram front end").set_defaults(func=cmd_telegram)
+
+    ports = commands.add_parser("check-ports", help="fail clearly if a port is in use")
+    ports.add_argument("ports", type=int, nargs="+")
+    ports.set_defaults(func=cmd_check_ports)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `jra` sub-command."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

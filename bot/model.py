@@ -1,0 +1,68 @@
+"""Train the Rasa model only when its inputs changed, and find the current model.
+
+A model is named by a digest of everything that shapes it (config, domain, training data,
+stories, the custom NLU components and the pinned versions), so an unchanged project reuses
+the model it already has, in `make run`, in `make test` and in every test session.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import subprocess
+import time
+from pathlib import Path
+
+from bot.paths import MODELS_DIR, PROJECT_ROOT, rasa_executable
+
+logger = logging.getLogger(__name__)
+
+TRAINING_INPUTS = ("config.yml", "domain.yml", "pyproject.toml", "nlu_data", "stories", "bot/nlu")
+
+
+def _input_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for name in TRAINING_INPUTS:
+        path = root / name
+        if path.is_dir():
+            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml", ".py"})
+        elif path.is_file():
+            files.append(path)
+    return sorted(files)
+
+
+def model_fingerprint(root: Path = PROJECT_ROOT) -> str:
+    """Return a digest of every file that shapes the trained model."""
+    digest = hashlib.sha256()
+    for path in _input_files(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR) -> Path:
+    """Return the model for the current inputs, training it first if it does not exist."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    name = f"model-{model_fingerprint(root)}"
+    model = models_dir / f"{name}.tar.gz"
+    with open(models_dir / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one training at a time, others wait and reuse it
+        if not model.exists():
+            started = time.monotonic()
+            logger.info("Training %s (inputs changed)", model.name)
+            subprocess.run(
+                [
+                    str(rasa_executable()), "train",
+                    "--config", "config.yml", "--domain", "domain.yml",
+                    "--data", "nlu_data", "stories",
+                    "--out", str(models_dir), "--fixed-model-name", name,
+                ],
+                cwd=root,
+                check=True,
+            )
+            logger.info("Trained %s in %.0f s", model.name, time.monotonic() - started)
+    current = models_dir / "current.tar.gz"
+    current.unlink(missing_ok=True)
+    current.symlink_to(model.name)
+    return model
