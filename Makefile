@@ -17,12 +17,12 @@ PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test setup model db check-content clean
+.PHONY: help run test setup model db check-content bench clean
 
 help:
 	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
 	@echo "make test   build what is missing, then run the whole test suite"
-	@echo "make model | db | check-content | clean"
+	@echo "make model | db | check-content | bench | clean"
 
 define make_venv
 	@test -n "$(PYTHON)" || { echo "Python 3.10 was not found: install it or run make PYTHON=/path/to/python3.10"; exit 1; }
@@ -59,6 +59,10 @@ run: model db
 	@test -n "$(TELEGRAM_BOT_TOKEN)" || echo "Telegram is off: set TELEGRAM_BOT_TOKEN=<token from BotFather> to run the Telegram bot too."
 	@echo "Starting $(PROCESSES). Web chat: http://127.0.0.1:8080 (ready once rasa says 'Rasa server is up and running'). Ctrl-C stops everything."
 	@$(APP_VENV)/bin/honcho start $(PROCESSES)
+
+# Starts the real servers and prints REST latency per language, throughput and memory.
+bench: model
+	@$(JRA) bench
 
 test: model
 	$(APP_VENV)/bin/pytest

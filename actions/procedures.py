@@ -51,7 +51,7 @@ class ActionAnswerProcedure(Action):
     ) -> list[dict[str, Any]]:
         """Look the procedure up in the reply language and send it."""
         language = reply_language(tracker)
-        key = tracker.get_intent_of_latest_message() or ""
+        key = (tracker.latest_message.get("intent") or {}).get("name") or ""
         try:
             with session_scope() as session:
                 answer = get_procedure(session, key, language)

@@ -57,6 +57,13 @@ def cmd_model(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure REST round trips per language, throughput and memory."""
+    from bot.benchmark import run
+
+    return run(per_language=args.per_language, concurrency=args.concurrency, seconds=args.seconds)
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     """Serve the local web chat page."""
     from bot.web.server import serve
@@ -105,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_parser("check", help="validate the content files").set_defaults(func=cmd_content_check)
 
     commands.add_parser("model", help="train the model if its inputs changed").set_defaults(func=cmd_model)
+
+    bench = commands.add_parser("bench", help="measure REST latency per language, throughput and memory")
+    bench.add_argument("--per-language", type=int, default=60)
+    bench.add_argument("--concurrency", type=int, default=8)
+    bench.add_argument("--seconds", type=float, default=20.0)
+    bench.set_defaults(func=cmd_bench)
 
     web = commands.add_parser("web", help="serve the local web chat page")
     web.add_argument("--host", default="127.0.0.1")

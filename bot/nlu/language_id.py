@@ -35,8 +35,17 @@ _RUSSIAN_WORDS = frozenset(
     "сейчас уже еще очень надо нужно можно пожалуйста спасибо хорошо да нет делать "
     "сделать хочу есть нету какой какая какое какие сколько почему".split()
 )
-# Chinese characters (simplified forms and particles) that Japanese text does not use.
-_CHINESE_ONLY = re.compile(r"[们这么吗呢吧么说对还没给让谁哪个为从边过时间请证们办丢签]")
+# Han characters only one of the two languages writes: simplified Chinese forms and particles,
+# and the Japanese (shinjitai) forms of the same words. Kanji-only Japanese ("永住許可申請")
+# is told from Chinese by these; lingua alone calls almost any Han text Chinese.
+_CHINESE_ONLY = frozenset(
+    "们这么吗呢吧说对还没给让谁哪个为过请办丢签许资变证续归劳验营转关发广卖读样气从际险岁录职业专门问"
+    "间题时书类备认难审查愿离亲儿东县场机务纷灾护长语话电络连谈经济报该怎图别满应选"
+)
+_JAPANESE_ONLY = frozenset(
+    "許請資変証続帰労働験営転関発広売読様込気従際険歳録職業専門問間題時書類備認難審査願離親児東県場"
+    "機務紛災護長語話電絡連談経済報該図満応選届"
+)
 
 # The pairs a short message can leave undecided; a client's hint may settle them.
 _CONFUSABLE = {"ru": "uk", "uk": "ru", "zh": "ja", "ja": "zh"}
@@ -97,10 +106,14 @@ class LanguageIdentifier:
         return self._lingua(cyrillic, ("ru", "uk")) or Detection("ru", 0.5)
 
     def _han(self, text: str) -> Detection:
-        if _CHINESE_ONLY.search(text):
-            return Detection("zh", 0.95)
+        chinese = sum(char in _CHINESE_ONLY for char in text)
+        japanese = sum(char in _JAPANESE_ONLY for char in text)
+        if chinese != japanese:
+            return Detection("zh" if chinese > japanese else "ja", 0.95)
+        # Nothing tells them apart ("永住"): lingua decides, and is not sure.
         han = "".join(_HAN_RUN.findall(text))
-        return self._lingua(han, ("zh", "ja")) or Detection("zh", 0.5)
+        detection = self._lingua(han, ("zh", "ja")) or Detection("zh", 0.5)
+        return Detection(detection.language, min(detection.confidence, 0.5))
 
     def detect(self, text: str, prior: str | None = None) -> Detection:
         """Return the language of ``text``; ``prior`` (a client's hint) breaks a tie."""

@@ -1,0 +1,69 @@
+"""Actions with a real Tracker and CollectingDispatcher against a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.procedures import ActionAnswerProcedure
+from actions.settings import Settings
+
+
+def tracker_for(intent: str, language: str | None, metadata: dict | None = None) -> Tracker:
+    """Build a tracker whose latest message has ``intent``, with the language slot set."""
+    latest = {"intent": {"name": intent, "confidence": 0.99}, "entities": [], "text": "…",
+              "metadata": metadata or {}}
+    return Tracker(
+        sender_id="test",
+        slots={"language": language},
+        latest_message=latest,
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture(autouse=True)
+def test_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    yield
+
+
+def run_action(tracker: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswerProcedure().run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "uk", "zh", "ja"])
+def test_lost_card_answer_is_sent_short_first_and_link_last(language: str) -> None:
+    messages, events = run_action(tracker_for("lost_residence_card", language))
+    assert events == []
+    assert [m["response"] for m in messages] == [
+        "utter_procedure_summary",
+        "utter_procedure_steps",
+        "utter_procedure_documents",
+        "utter_procedure_link",
+    ]
+    assert "14" in messages[0]["summary"]
+    assert "https://www.moj.go.jp/isa/applications/procedures/nyuukokukanri10_00010.html" in messages[-1]["links"]
+    assert messages[2]["documents"].count("•") == 4
+
+
+def test_language_falls_back_to_the_clients_hint_then_english() -> None:
+    messages, _ = run_action(tracker_for("reentry_permit", None, {"language_code": "uk-UA"}))
+    assert "повторн" in messages[0]["title"].lower() or "в'їзд" in messages[0]["title"].lower()
+    messages, _ = run_action(tracker_for("reentry_permit", None))
+    assert "re-entry" in messages[0]["title"].lower()
+
+
+def test_unknown_procedure_points_to_the_information_center() -> None:
+    messages, events = run_action(tracker_for("no_such_procedure", "en"))
+    assert events == []
+    assert [m["response"] for m in messages] == ["utter_ask_information_center"]
