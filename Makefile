@@ -17,12 +17,12 @@ PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test setup model db check-content bench clean
+.PHONY: help run test setup model db check-content check-nlu evaluate bench clean
 
 help:
 	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
 	@echo "make test   build what is missing, then run the whole test suite"
-	@echo "make model | db | check-content | bench | clean"
+	@echo "make model | db | check-content | check-nlu | evaluate | bench | clean"
 
 define make_venv
 	@test -n "$(PYTHON)" || { echo "Python 3.10 was not found: install it or run make PYTHON=/path/to/python3.10"; exit 1; }
@@ -42,6 +42,14 @@ $(APP_READY): pyproject.toml
 
 setup: $(RASA_READY) $(APP_READY)
 
+# Debian's Chromium (and CJK fonts) for the widget tests; Playwright drives it by path and
+# never downloads a browser.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Chromium (Debian package chromium) for the browser tests."; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+
 # Trains only when config, domain, data, stories or the NLU components changed.
 model: setup
 	@$(JRA) model
@@ -60,11 +68,21 @@ run: model db
 	@echo "Starting $(PROCESSES). Web chat: http://127.0.0.1:8080 (ready once rasa says 'Rasa server is up and running'). Ctrl-C stops everything."
 	@$(APP_VENV)/bin/honcho start $(PROCESSES)
 
+# Trainer's data check: thin or missing intents, examples in the wrong language folder,
+# duplicates, one example under two intents, and `rasa data validate`.
+check-nlu: setup
+	@$(RASA_VENV)/bin/python -m bot.nlu_check
+
+# Trains on nlu_data/, evaluates on the held-out tests/nlu/ (per language), next to Rasa's
+# default pipeline and a TF-IDF + logistic regression baseline; reports in reports/nlu/.
+evaluate: setup
+	@$(RASA_VENV)/bin/python -m bot.nlu_eval
+
 # Starts the real servers and prints REST latency per language, throughput and memory.
 bench: model
 	@$(JRA) bench
 
-test: model
+test: model $(CHROMIUM)
 	$(APP_VENV)/bin/pytest
 
 clean:

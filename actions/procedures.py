@@ -26,6 +26,11 @@ def bulleted(items: list[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
 
 
+def links_text(answer: ProcedureAnswer) -> str:
+    """Format the official links, one per line with its label."""
+    return "\n".join(f"{link.label}: {link.url}" for link in answer.links)
+
+
 def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -> None:
     """Send a procedure short first: summary, steps, documents, then the official link."""
     if answer.fell_back:
@@ -35,12 +40,13 @@ def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -
         dispatcher.utter_message(response="utter_procedure_steps", steps=numbered(answer.steps))
     if answer.documents:
         dispatcher.utter_message(response="utter_procedure_documents", documents=bulleted(answer.documents))
-    links = "\n".join(f"{link.label}: {link.url}" for link in answer.links)
-    dispatcher.utter_message(response="utter_procedure_link", links=links)
+    dispatcher.utter_message(response="utter_procedure_link", links=links_text(answer))
 
 
 class ActionAnswerProcedure(Action):
     """Answer the procedure the latest intent asks about."""
+
+    summary_only = False
 
     def name(self) -> str:
         """Return the action's name in the domain."""
@@ -63,5 +69,18 @@ class ActionAnswerProcedure(Action):
             logger.warning("No content for procedure %r", key)
             dispatcher.utter_message(response="utter_ask_information_center")
             return []
-        utter_procedure(dispatcher, answer)
+        if self.summary_only:
+            dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
+        else:
+            utter_procedure(dispatcher, answer)
         return []
+
+
+class ActionProcedureSummary(ActionAnswerProcedure):
+    """Say the procedure's two-line summary before a guided flow asks its questions."""
+
+    summary_only = True
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_procedure_summary"

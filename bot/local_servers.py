@@ -77,10 +77,12 @@ def _running(command: list[str], env: dict[str, str], log: Path) -> Iterator[sub
 
 
 @contextmanager
-def action_server(database_url: str, workdir: Path, port: int | None = None) -> Iterator[Server]:
+def action_server(
+    database_url: str, workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """Run the action server on the procedures database; yield its webhook URL."""
     port = port or free_port()
-    env = {**os.environ, "SANIC_HOST": "127.0.0.1", "DATABASE_URL": database_url}
+    env = {**os.environ, "SANIC_HOST": "127.0.0.1", "DATABASE_URL": database_url, **(extra_env or {})}
     log = workdir / "actions.log"
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
     with _running(command, env, log) as process:

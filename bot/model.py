@@ -26,7 +26,7 @@ def _input_files(root: Path) -> list[Path]:
     for name in TRAINING_INPUTS:
         path = root / name
         if path.is_dir():
-            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml", ".py"})
+            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".txt"})
         elif path.is_file():
             files.append(path)
     return sorted(files)
@@ -62,7 +62,15 @@ def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR) -> Pa
                 check=True,
             )
             logger.info("Trained %s in %.0f s", model.name, time.monotonic() - started)
-    current = models_dir / "current.tar.gz"
-    current.unlink(missing_ok=True)
-    current.symlink_to(model.name)
+        current = models_dir / "current.tar.gz"
+        current.unlink(missing_ok=True)
+        current.symlink_to(model.name)
+        _remove_old_models(models_dir, keep=model)
     return model
+
+
+def _remove_old_models(models_dir: Path, keep: Path, how_many: int = 3) -> None:
+    """Delete all but the newest few models (each is about 40 MB)."""
+    models = sorted(models_dir.glob("model-*.tar.gz"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in [path for path in models if path != keep][how_many - 1:]:
+        old.unlink(missing_ok=True)

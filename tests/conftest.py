@@ -9,12 +9,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from sqlalchemy.orm import Session
 
 from actions.db.engine import create_database_engine, prepare_database
 from actions.settings import CONTENT_DIR, Settings
 from bot import local_servers
 from bot.model import ensure_model
+from bot.paths import PROJECT_ROOT
+
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+# The action server's "today", so that computed deadlines are known to the tests.
+TODAY = "2026-12-30"
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +59,9 @@ def trained_model() -> Path:
 def action_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Run the action server on a free port; return its webhook URL."""
     try:
-        with local_servers.action_server(database_url, tmp_path_factory.mktemp("actions")) as server:
+        with local_servers.action_server(
+            database_url, tmp_path_factory.mktemp("actions"), extra_env={"ASSISTANT_TODAY": TODAY}
+        ) as server:
             yield server.url
     except local_servers.ServerStartError as error:
         pytest.fail(str(error))
@@ -66,6 +75,20 @@ def rasa_server(trained_model: Path, action_server: str, tmp_path_factory: pytes
             yield server.url
     except local_servers.ServerStartError as error:
         pytest.fail(str(error))
+
+
+def texts(replies: list[dict]) -> str:
+    """Join the text of every reply."""
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def response_text(name: str, language: str) -> str:
+    """Return the text of a domain response in one language (English is the default variation)."""
+    for variation in DOMAIN["responses"][name]:
+        condition = variation.get("condition") or []
+        if (not condition and language == "en") or any(c.get("value") == language for c in condition):
+            return variation["text"]
+    raise KeyError(f"{name} has no {language} variation")
 
 
 def chat(rasa_url: str, text: str, sender: str | None = None, metadata: dict | None = None) -> list[dict]:

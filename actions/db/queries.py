@@ -58,6 +58,7 @@ class ProcedureAnswer:
     notes: list[str]
     links: list[LinkInfo]
     deadlines: dict[str, DeadlineInfo]
+    values: dict[str, str]
 
     @property
     def fell_back(self) -> bool:
@@ -141,6 +142,7 @@ def get_procedure(session: Session, key: str, language: str) -> ProcedureAnswer 
         notes=items.get("note", []),
         links=links,
         deadlines={d.name: DeadlineInfo(days=d.days, counted_from=d.counted_from) for d in procedure.deadlines},
+        values=values,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,6 +25,7 @@ LANGUAGE_KEY = "language"
 LANGUAGE_ENTITY = "language"
 METADATA_KEY = "metadata"
 _WORD = re.compile(r"\w+(?:['’ʼ-]\w+)*", re.UNICODE)
+JIEBA_WORDS = Path(__file__).with_name("jieba_words.txt")
 
 
 def _message_language(message: Message) -> str | None:
@@ -64,6 +66,8 @@ class LanguageDetector(GraphComponent):
             prior = metadata.get("language_code") if isinstance(metadata, dict) else None
             detection = self._identifier.detect(text, prior=prior[:2].lower() if prior else None)
             message.set(LANGUAGE_KEY, detection.language, add_to_output=True)
+            if detection.confidence == 0.0:
+                continue  # digits or emoji only: nothing to say about the language
             entity = {
                 "entity": LANGUAGE_ENTITY,
                 "value": detection.language,
@@ -92,6 +96,8 @@ class MultilingualTokenizer(Tokenizer):
 
         jieba.setLogLevel(logging.WARNING)
         jieba.initialize()
+        # Immigration terms jieba's general dictionary splits apart (在留卡 → 在 / 留卡).
+        jieba.load_userdict(str(JIEBA_WORDS))
         self._jieba = jieba
         self._sudachi = Dictionary(dict="core").tokenizer(SplitMode.C)
 
@@ -112,7 +118,7 @@ class MultilingualTokenizer(Tokenizer):
         language = _message_language(message) if attribute == TEXT else None
         if language == "ja":
             tokens = [
-                Token(m.surface(), m.begin(), lemma=m.normalized_form().lower())
+                Token(m.surface(), m.begin(), lemma=m.dictionary_form().lower())
                 for m in self._sudachi.tokenize(text)
             ]
         elif language == "zh":

@@ -22,30 +22,58 @@ _CYRILLIC_RUN = re.compile(r"[\u0400-\u04ff][\u0400-\u04ff'’ʼ\s\d-]*")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]+")
 _UKRAINIAN_LETTERS = re.compile(r"[іїєґ]", re.IGNORECASE)
 _RUSSIAN_LETTERS = re.compile(r"[ыэъё]", re.IGNORECASE)
+# Ukrainian writes an apostrophe inside words (п'ять, сім'я) where Russian writes ъ or nothing.
+_UKRAINIAN_APOSTROPHE = re.compile(r"[\u0400-\u04ff]['’ʼ][\u0400-\u04ff]")
 _WORD = re.compile(r"[\w'’ʼ]+")
 
-# Frequent words spelled differently in the two languages (no letter unique to either).
+# Frequent words that only one of the two languages has, among those written without a letter
+# unique to either (Ukrainian words with і, ї, є or ґ are decided by the letters already).
+# A word both languages have ("так", "та", "тут", "наша", "хочу", "може") is in neither list.
 _UKRAINIAN_WORDS = frozenset(
-    "що як та але або чи мені мене вона воно вони ми ви ваш ваша наш наша коли де куди "
-    "тут там зараз вже ще дуже треба потрібно можна будь ласка дякую добре так ні "
-    "робити зробити хочу маю немає нема який яка яке які скільки чому зараз".split()
+    """
+    що щоб як але або чи це цей ця цю цього цьому хто мене вона воно вони ми ви коли де куди
+    зараз вже ще дуже треба потрібно можна будь ласка дякую добре робити зробити зробив зробила
+    маю немає нема який яка яке яку якого якщо чому бо теж також тобто поки ось отже адже тож
+    гаразд звичайно авжеж бувай прощавай щиро вдячна вдячний був була було були буде будуть
+    хоче хочемо хочеш отримати отримав отримала отримую допоможи допоможіть допомога допомогу
+    з ти нова живою людиною людина питання працювати працюю картка картку карткою
+    """.split()
 )
 _RUSSIAN_WORDS = frozenset(
-    "что как но или ли мне меня она оно они мы вы ваш наш когда где куда тут там "
-    "сейчас уже еще очень надо нужно можно пожалуйста спасибо хорошо да нет делать "
-    "сделать хочу есть нету какой какая какое какие сколько почему".split()
+    """
+    что как но или ли мне меня она оно они когда где куда сейчас еще очень надо нужно нужна
+    нужен можно пожалуйста спасибо хорошо да нет нету делать сделать сделал сделала есть какой
+    какая какое какие какую сколько почему зачем кто с со к ко из если только тоже потом потому
+    сегодня вчера здесь его ее мой мое мои твой свой был была было были будет хочет хотел хотела
+    привет пока здравствуйте помогите помоги помощь получить получил получила вопрос ответ
+    человек человеком живой работа работу работать карточка карточку который которая которое
+    которую чем вот ничего всего доброй утро утра ночи вечер ни нибудь либо лет
+    """.split()
 )
+# Word endings only one language has. Russian: -ие/-ия/-ию/-ии (Ukrainian -іє, -ія...),
+# adjectives in -ая/-яя/-ое/-ой (Ukrainian -а, -е, -ій/-ої), verbs in -ешь/-ишь, -еть and the
+# 3rd person plural -ают/-яют/-уют/-еют (Ukrainian -еш/-иш, -ють). Ukrainian: -ння/-ття/-ього
+# (Russian -ние/-тие/-его), -еш/-иш and -ють.
+_RUSSIAN_ENDINGS = ("ие", "ия", "ию", "ии", "ая", "яя", "ое", "ой", "шь", "еть", "ают", "яют", "уют", "еют")
+_UKRAINIAN_ENDINGS = ("ння", "ття", "ього", "еш", "иш", "ють")
+
 # Han characters only one of the two languages writes: simplified Chinese forms and particles,
 # and the Japanese (shinjitai) forms of the same words. Kanji-only Japanese ("永住許可申請")
-# is told from Chinese by these; lingua alone calls almost any Han text Chinese.
+# is told from Chinese by these; lingua alone calls almost any Han text Chinese. Characters
+# both write the same way (没, 来, 号, 写, 那, 里) are in neither set.
 _CHINESE_ONLY = frozenset(
-    "们这么吗呢吧说对还没给让谁哪个为过请办丢签许资变证续归劳验营转关发广卖读样气从际险岁录职业专门问"
-    "间题时书类备认难审查愿离亲儿东县场机务纷灾护长语话电络连谈经济报该怎图别满应选"
+    "的们这么吗呢吧啊呀嘛您她什个卡说对还给让谁哪怎为过请办丢签许资变证续归劳验营转关发广卖读样气从际险岁"
+    "录职业专门问间题时书类备认难审查愿离亲儿东县场机务纷灾护长语话电络连谈经济报该图别满应选换开线网边"
+    "见觉习进运动员结级单码钱银馆厅处罚复补权约绍驻迟违强贴妇纳态异议诉讼师窗户"
 )
 _JAPANESE_ONLY = frozenset(
     "許請資変証続帰労働験営転関発広売読様込気従際険歳録職業専門問間題時書類備認難審査願離親児東県場"
-    "機務紛災護長語話電絡連談経済報該図満応選届"
+    "機務紛災護長語話電絡連談経済報該図満応選届払円戻辺実対価総収単銀庁館処罰補復結級員動運進見覚習線網"
+    "開換個権約紹駐遅違強貼婦納態異議訴訟師窓戸弁"
 )
+# Hiragana is what Japanese grammar is written in; katakana alone is often a loanword that
+# Chinese speakers in Japan mix in ("在留カード丢了怎么办").
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
 # The pairs a short message can leave undecided; a client's hint may settle them.
 _CONFUSABLE = {"ru": "uk", "uk": "ru", "zh": "ja", "ja": "zh"}
@@ -57,6 +85,15 @@ _LINGUA_CODES = {
     Language.CHINESE: "zh",
     Language.JAPANESE: "ja",
 }
+
+
+def _has_ending(word: str, endings: tuple[str, ...]) -> bool:
+    return len(word) > 3 and word.endswith(endings)
+
+
+def _margin_confidence(margin: int) -> float:
+    # One distinguishing word or character is weaker evidence than two or more.
+    return 0.9 if margin >= 2 else 0.7
 
 
 @dataclass(frozen=True)
@@ -96,35 +133,48 @@ class LanguageIdentifier:
         cyrillic = " ".join(_CYRILLIC_RUN.findall(text)).lower()
         ukrainian_letters = len(_UKRAINIAN_LETTERS.findall(cyrillic))
         russian_letters = len(_RUSSIAN_LETTERS.findall(cyrillic))
+        ukrainian_letters += len(_UKRAINIAN_APOSTROPHE.findall(cyrillic))
         if ukrainian_letters != russian_letters:
             return Detection("uk" if ukrainian_letters > russian_letters else "ru", 1.0)
         words = _WORD.findall(cyrillic)
-        ukrainian_words = sum(word in _UKRAINIAN_WORDS for word in words)
-        russian_words = sum(word in _RUSSIAN_WORDS for word in words)
+        ukrainian_words = sum(word in _UKRAINIAN_WORDS or _has_ending(word, _UKRAINIAN_ENDINGS) for word in words)
+        russian_words = sum(word in _RUSSIAN_WORDS or _has_ending(word, _RUSSIAN_ENDINGS) for word in words)
         if ukrainian_words != russian_words:
-            return Detection("uk" if ukrainian_words > russian_words else "ru", 0.9)
+            language = "uk" if ukrainian_words > russian_words else "ru"
+            return Detection(language, _margin_confidence(abs(ukrainian_words - russian_words)))
         return self._lingua(cyrillic, ("ru", "uk")) or Detection("ru", 0.5)
 
     def _han(self, text: str) -> Detection:
         chinese = sum(char in _CHINESE_ONLY for char in text)
         japanese = sum(char in _JAPANESE_ONLY for char in text)
         if chinese != japanese:
-            return Detection("zh" if chinese > japanese else "ja", 0.95)
+            return Detection("zh" if chinese > japanese else "ja", _margin_confidence(abs(chinese - japanese)))
         # Nothing tells them apart ("永住"): lingua decides, and is not sure.
         han = "".join(_HAN_RUN.findall(text))
         detection = self._lingua(han, ("zh", "ja")) or Detection("zh", 0.5)
         return Detection(detection.language, min(detection.confidence, 0.5))
 
+    def _kana(self, text: str) -> Detection:
+        # Kana is Japanese, unless Chinese-only characters outweigh the Japanese evidence:
+        # a Chinese sentence around a katakana (or hiragana) term from the procedures.
+        chinese = sum(char in _CHINESE_ONLY for char in text)
+        japanese = len(_HIRAGANA.findall(text)) + sum(char in _JAPANESE_ONLY for char in text)
+        if chinese >= 2 and 2 * chinese > japanese:
+            return Detection("zh", 0.8)
+        return Detection("ja", 1.0)
+
     def detect(self, text: str, prior: str | None = None) -> Detection:
         """Return the language of ``text``; ``prior`` (a client's hint) breaks a tie."""
         if _KANA.search(text):
-            return Detection("ja", 1.0)
+            return self._kana(text)
         if _CYRILLIC.search(text):
             detection = self._cyrillic(text)
         elif _HAN.search(text):
             detection = self._han(text)
         elif re.search(r"[A-Za-z]", text):
-            detection = Detection("en", 0.9)
+            # One or two Latin words ("ok", "Osaka", "zairyu card") are often loanwords typed
+            # by speakers of the other languages: a weak signal the dialogue may overrule.
+            detection = Detection("en", 0.9 if len(_WORD.findall(text)) >= 3 else 0.4)
         else:
             return Detection(prior or DEFAULT_LANGUAGE, 0.0)
         if prior and detection.confidence < 0.6 and _CONFUSABLE.get(detection.language) == prior:

@@ -1,0 +1,159 @@
+"""The four guided flows over the REST channel, in every language, with the real servers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from babel.dates import format_date
+
+from actions.flows.common import BABEL_LOCALES
+from tests.conftest import TODAY, chat, response_text, texts
+
+LANGUAGES = ("en", "ru", "uk", "zh", "ja")
+TODAY_DATE = dt.date.fromisoformat(TODAY)
+
+LOST = {"en": "I lost my residence card", "ru": "я потерял карту резидента", "uk": "я загубив картку резидента",
+        "zh": "我的在留卡丢了", "ja": "在留カードをなくしました"}
+YESTERDAY = {"en": "yesterday", "ru": "вчера", "uk": "вчора", "zh": "昨天", "ja": "きのう"}
+REENTRY = {"en": "can I go home for 8 months and come back?", "ru": "можно уехать домой на 8 месяцев и вернуться?",
+           "uk": "чи можна поїхати додому на 8 місяців і повернутися?", "zh": "我想回国8个月再回来可以吗",
+           "ja": "8か月くにに帰って、また日本にもどりたいです"}
+CHILD = {"en": "our baby was born in japan", "ru": "у нас родился ребенок в японии", "uk": "у нас народилася дитина в японії",
+         "zh": "孩子在日本出生了", "ja": "日本で子どもが生まれました"}
+DEPARTURE = {"en": "I overstayed and want to leave japan, tell me about the departure order",
+             "ru": "я просрочил визу и хочу уехать, расскажите про приказ о выезде",
+             "uk": "я прострочив візу і хочу виїхати, розкажіть про наказ про виїзд",
+             "zh": "我签证过期了想回国，出国命令怎么办理", "ja": "オーバーステイです。出国命令について教えてください"}
+YES = {"en": "yes", "ru": "да", "uk": "так", "zh": "是的", "ja": "はい"}
+NO = {"en": "no", "ru": "нет", "uk": "ні", "zh": "没有", "ja": "いいえ"}
+
+
+def long_date(date: dt.date, language: str) -> str:
+    return format_date(date, format="full", locale=BABEL_LOCALES[language])
+
+
+class Conversation:
+    """One user talking to the bot over REST."""
+
+    def __init__(self, rasa_url: str) -> None:
+        self.rasa_url = rasa_url
+        self.sender = uuid.uuid4().hex
+
+    def say(self, text: str) -> str:
+        return texts(chat(self.rasa_url, text, sender=self.sender))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_lost_card_flow(rasa_server: str, language: str) -> None:
+    user = Conversation(rasa_server)
+    first = user.say(LOST[language])
+    assert response_text("utter_ask_lost_noticed_date", language) in first
+    answer = user.say(YESTERDAY[language])
+    deadline = TODAY_DATE - dt.timedelta(days=1) + dt.timedelta(days=14)
+    assert long_date(deadline, language) in answer
+    assert response_text("utter_lost_card_proof_lost", language) in answer
+    assert "nyuukokukanri10_00010.html" in answer
+
+
+@pytest.mark.parametrize(("language", "text", "city"), [
+    ("en", "I lost my zairyu card yesterday in Osaka", "Osaka"),
+    ("ru", "вчера в осаке украли карту резидента", "Осак"),
+    ("ja", "きのう大阪で在留カードをなくしました", "大阪"),
+])
+def test_facts_given_up_front_are_not_asked_again(rasa_server: str, language: str, text: str, city: str) -> None:
+    answer = Conversation(rasa_server).say(text)
+    assert response_text("utter_ask_lost_noticed_date", language) not in answer
+    assert long_date(TODAY_DATE + dt.timedelta(days=13), language) in answer
+    assert city in answer and "06-4703-2050" in answer
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reentry_flow(rasa_server: str, language: str) -> None:
+    user = Conversation(rasa_server)
+    first = user.say(REENTRY[language])
+    assert response_text("utter_ask_stay_end_date", language) in first, "the 8 months were given up front"
+    answer = user.say("2028-03-31")
+    assert long_date(dt.date(2028, 3, 31), language) in answer
+    special = response_text("utter_reentry_special", language)
+    assert special.split("{")[0] in answer
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_child_born_in_japan_flow(rasa_server: str, language: str) -> None:
+    user = Conversation(rasa_server)
+    assert response_text("utter_ask_birth_date", language) in user.say(CHILD[language])
+    assert "60" in user.say(YESTERDAY[language])
+    answer = user.say(YES[language])
+    assert response_text("utter_child_register_birth_first", language) in answer
+    assert long_date(TODAY_DATE - dt.timedelta(days=1) + dt.timedelta(days=30), language) in answer
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_departure_order_flow(rasa_server: str, language: str) -> None:
+    user = Conversation(rasa_server)
+    assert response_text("utter_ask_do_appears_voluntarily", language) in user.say(DEPARTURE[language])
+    for reply in (YES, YES, NO, NO, NO):
+        user.say(reply[language])
+    answer = user.say(YES[language])
+    assert response_text("utter_departure_order_met", language).split("{")[0] in answer
+
+
+def test_departure_order_names_the_failed_requirement(rasa_server: str) -> None:
+    user = Conversation(rasa_server)
+    user.say(DEPARTURE["en"])
+    for reply in ("yes", "yes", "no", "yes", "no"):
+        user.say(reply)
+    answer = user.say("yes")
+    assert "You have never been deported from Japan before." in answer
+    assert "5 or 10 years" in answer
+
+
+@pytest.mark.parametrize(("language", "stop"), [("en", "cancel"), ("ru", "отмена"), ("ja", "やめて")])
+def test_a_flow_can_be_cancelled(rasa_server: str, language: str, stop: str) -> None:
+    user = Conversation(rasa_server)
+    user.say(LOST[language])
+    assert response_text("utter_flow_cancelled", language) in user.say(stop)
+    assert response_text("utter_greet", language) in user.say({"en": "hello", "ru": "привет", "ja": "こんにちは"}[language])
+
+
+def test_nonsense_is_reasked_politely(rasa_server: str) -> None:
+    user = Conversation(rasa_server)
+    user.say(CHILD["en"])
+    reply = user.say("banana")
+    assert response_text("utter_not_a_past_date", "en") in reply
+    assert response_text("utter_ask_birth_date", "en") in reply
+
+
+def test_language_switch_mid_flow_keeps_the_flow(rasa_server: str) -> None:
+    user = Conversation(rasa_server)
+    assert response_text("utter_ask_lost_noticed_date", "ru") in user.say(LOST["ru"])
+    switched = user.say("говори по-украински")
+    assert response_text("utter_language_changed", "uk") in switched
+    assert response_text("utter_ask_lost_noticed_date", "uk") in switched
+    answer = user.say("вчора")
+    assert long_date(TODAY_DATE + dt.timedelta(days=13), "uk") in answer
+
+
+def test_language_choice_sticks_until_changed(rasa_server: str) -> None:
+    user = Conversation(rasa_server)
+    user.say('/change_language{"language": "ja"}')
+    assert response_text("utter_greet", "ja") in user.say("hello")
+    user.say('/change_language{"language": "en"}')
+    assert response_text("utter_greet", "en") in user.say("hello")
+
+
+@pytest.mark.parametrize(("text", "office"), [
+    ("where is the immigration office in Sendai", "Sendai"),
+    ("我住在大阪，入管在哪里", "大阪"),
+])
+def test_office_finder(rasa_server: str, text: str, office: str) -> None:
+    assert office in Conversation(rasa_server).say(text)
+
+
+def test_office_finder_asks_for_the_place(rasa_server: str) -> None:
+    user = Conversation(rasa_server)
+    assert response_text("utter_ask_office_prefecture", "en") in user.say("where is the nearest immigration office?")
+    assert response_text("utter_unknown_place", "en") in user.say("Paris")
+    assert "Fukuoka" in user.say("fukuoka")
