@@ -164,7 +164,7 @@ def parse_duration_months(text: str) -> float | None:
     words = "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
     number = rf"(\d+(?:[.,]\d+)?|{words})"
     for unit, months in _DURATION_UNITS:
-        if match := re.search(rf"(?<![\w.]){number}\s*-?\s*(?:{unit})", normalized):
+        if match := re.search(rf"(?<![0-9a-zа-яёіїєґ.]){number}\s*-?\s*(?:{unit})", normalized):
             raw = match.group(1).replace(",", ".")
             value = float(raw) if raw[0].isdigit() else float(_WORD_NUMBERS[raw])
             return round(value * months, 2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -21,9 +22,9 @@ logger = logging.getLogger(__name__)
 TRAINING_INPUTS = ("config.yml", "domain.yml", "pyproject.toml", "nlu_data", "stories", "bot/nlu")
 
 
-def _input_files(root: Path) -> list[Path]:
+def _input_files(root: Path, inputs: tuple[str, ...]) -> list[Path]:
     files: list[Path] = []
-    for name in TRAINING_INPUTS:
+    for name in inputs:
         path = root / name
         if path.is_dir():
             files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".txt"})
@@ -32,10 +33,10 @@ def _input_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
-def model_fingerprint(root: Path = PROJECT_ROOT) -> str:
+def model_fingerprint(root: Path = PROJECT_ROOT, inputs: tuple[str, ...] = TRAINING_INPUTS) -> str:
     """Return a digest of every file that shapes the trained model."""
     digest = hashlib.sha256()
-    for path in _input_files(root):
+    for path in _input_files(root, inputs):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -60,6 +61,9 @@ def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR) -> Pa
                 ],
                 cwd=root,
                 check=True,
+                # Rasa caches trained components by config and data, not by code: a change to
+                # the project's own components must not restore stale ones.
+                env={**os.environ, "RASA_CACHE_DIRECTORY": str(root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}")},
             )
             logger.info("Trained %s in %.0f s", model.name, time.monotonic() - started)
         current = models_dir / "current.tar.gz"

@@ -32,7 +32,9 @@ def _message_language(message: Message) -> str | None:
     return message.get(LANGUAGE_KEY)
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+# Registered as a message featurizer because Rasa runs only tokenizers and featurizers over the
+# training data: the tokenizer needs each training example's language too.
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Record the language of each message (en, ru, uk, zh or ja) and add it as an entity."""
 
