@@ -17,7 +17,7 @@ PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test setup model db check-content check-nlu evaluate bench clean
+.PHONY: help run test setup model db check-content check-nlu evaluate bench e2e-stories clean
 
 help:
 	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
@@ -77,6 +77,10 @@ check-nlu: setup
 # default pipeline and a TF-IDF + logistic regression baseline; reports in reports/nlu/.
 evaluate: setup
 	@$(RASA_VENV)/bin/python -m bot.nlu_eval
+
+# Re-records tests/stories/ from the real servers after an intended change of the flows.
+e2e-stories: model
+	@$(APP_VENV)/bin/python -m bot.e2e_stories
 
 # Starts the real servers and prints REST latency per language, throughput and memory.
 bench: model

@@ -92,7 +92,9 @@ def action_server(
 
 
 @contextmanager
-def rasa_server(model: Path, action_url: str, workdir: Path, port: int | None = None) -> Iterator[Server]:
+def rasa_server(
+    model: Path, action_url: str, workdir: Path, port: int | None = None, enable_api: bool = False
+) -> Iterator[Server]:
     """Run the Rasa server (REST and socket.io channels, SQL tracker store); yield its URL."""
     port = port or free_port()
     endpoints = workdir / "endpoints.yml"
@@ -106,7 +108,7 @@ def rasa_server(model: Path, action_url: str, workdir: Path, port: int | None = 
         str(rasa_executable()), "run", "--model", str(model),
         "--interface", "127.0.0.1", "--port", str(port), "--cors", "*",
         "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--endpoints", str(endpoints),
-    ]
+    ] + (["--enable-api"] if enable_api else [])
     with _running(command, env, log) as process:
         base = f"http://127.0.0.1:{port}"
 
