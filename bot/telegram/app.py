@@ -1,172 +1,195 @@
-"""Telegram front end: forward each chat's messages to the Rasa server and send its replies.
+"""Telegram front end: forward each chat's messages to the Rasa server and render its replies.
 
-Long polling by default, so no public URL is needed. Settings come from the environment:
-TELEGRAM_BOT_TOKEN (required), TELEGRAM_BASE_URL (another Bot API server, e.g. a local one),
-RASA_URL (the Rasa server, http://127.0.0.1:5005 by default).
+Long polling by default, so no public URL is needed; webhook mode when TELEGRAM_WEBHOOK_URL
+is set. Every setting comes from the environment (settings.py, docs/telegram.md). Rasa
+answers the conversation; the front end only adds the few sentences of texts.yml.
+`jra telegram` runs `main()`.
 """
 
 from __future__ import annotations
 
-import html
+import asyncio
+import importlib.util
 import logging
 import os
 import sys
-from dataclasses import dataclass
 
-import httpx
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
+    ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.languages import normalize_language
+from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
+from bot.telegram import texts
+from bot.telegram.chats import ChatState, PerChatUpdateProcessor
+from bot.telegram.handlers import (
+    LANGUAGE_PAYLOAD,
+    BotServices,
+    button_pressed,
+    help_command,
+    language_chosen,
+    language_command,
+    limit_chat_rate,
+    not_text,
+    report_error,
+    reset,
+    start,
+    text_message,
+    unknown_command,
+)
+from bot.telegram.rasa_client import RasaClient
+from bot.telegram.settings import SettingsError, TelegramSettings, load_settings
 
 logger = logging.getLogger(__name__)
 
-RASA_TIMEOUT_SECONDS = 15.0
-# Sent when Rasa cannot be reached; the language comes from the user's Telegram settings.
-UNAVAILABLE = {
-    "en": "Sorry, the assistant is temporarily unavailable. Please try again in a few minutes.",
-    "ru": "Извините, помощник временно недоступен. Пожалуйста, попробуйте через несколько минут.",
-    "uk": "Вибачте, помічник тимчасово недоступний. Будь ласка, спробуйте за кілька хвилин.",
-    "zh": "抱歉，助手暂时无法使用。请过几分钟再试。",
-    "ja": "ごめんなさい。いま つかえません。すこし あとで もう一度 ためしてください。",
-}
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Updates worked on at once (Rasa calls in flight); each chat still gets one at a time.
+MAX_CONCURRENT_UPDATES = 32
+# How often AIORateLimiter retries a request that Telegram answered with "retry after".
+FLOOD_RETRIES = 3
 
 
-@dataclass(frozen=True)
-class TelegramSettings:
-    """Settings of the Telegram front end, from the environment."""
-
-    token: str
-    base_url: str | None
-    rasa_url: str
-
-
-def load_settings() -> TelegramSettings | None:
-    """Read the settings; None when no token is set."""
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if not token:
-        return None
-    return TelegramSettings(
-        token=token,
-        base_url=os.environ.get("TELEGRAM_BASE_URL") or None,
-        rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-    )
+async def register_commands(application: Application) -> None:
+    """Register the command menu with Telegram: the default (English) and each language."""
+    for language in (None, *LANGUAGES):
+        descriptions = texts.command_descriptions(language or DEFAULT_LANGUAGE)
+        commands = [BotCommand(command, description) for command, description in descriptions]
+        await application.bot.set_my_commands(commands, language_code=language)
 
 
-async def ask_rasa(context: ContextTypes.DEFAULT_TYPE, sender: str, text: str, language_code: str | None) -> list[dict]:
-    """Send one message to Rasa's REST channel and return its replies."""
-    settings: TelegramSettings = context.bot_data["settings"]
-    client: httpx.AsyncClient = context.bot_data["http"]
-    response = await client.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": text, "metadata": {"language_code": language_code}},
-        timeout=RASA_TIMEOUT_SECONDS,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def render(reply: dict) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Turn one Rasa reply into escaped HTML text and an inline keyboard."""
-    text = html.escape(reply.get("text") or "")
-    buttons = reply.get("buttons") or []
-    keyboard = None
-    if buttons:
-        keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(b["title"], callback_data=b["payload"][:64])] for b in buttons]
-        )
-    return text, keyboard
-
-
-async def forward(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Forward a text to Rasa for this chat and send the replies back."""
-    chat = update.effective_chat
-    user = update.effective_user
-    language_code = user.language_code if user else None
-    await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+async def start_services(application: Application) -> None:
+    """Open the Rasa client and register the command menu (PTB's post_init)."""
+    services: BotServices = application.bot_data
+    services.rasa = RasaClient(services.settings.rasa_url, services.settings.rasa_timeout)
     try:
-        replies = await ask_rasa(context, str(chat.id), text, language_code)
-    except (httpx.HTTPError, ValueError):
-        logger.warning("Rasa server unavailable")
-        language = normalize_language(language_code) or "en"
-        await context.bot.send_message(chat.id, UNAVAILABLE[language])
-        return
-    for reply in replies:
-        body, keyboard = render(reply)
-        if body or keyboard:
-            await context.bot.send_message(
-                chat.id, body or "…", parse_mode=ParseMode.HTML, reply_markup=keyboard,
-                disable_web_page_preview=True,
-            )
+        await register_commands(application)
+    except TelegramError as error:
+        logger.warning("Could not register the command menu: %s", error)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the user in the language of their Telegram settings."""
-    user = update.effective_user
-    language = normalize_language(user.language_code if user else None) or "en"
-    await forward(update, context, f'/greet{{"language": "{language}"}}')
-
-
-async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Forward a text message to Rasa."""
-    await forward(update, context, update.effective_message.text or "")
-
-
-async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer the callback query and send the button's payload to Rasa."""
-    query = update.callback_query
-    await query.answer()
-    await forward(update, context, query.data or "")
-
-
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log an error without the message contents; never show internals to the user."""
-    logger.error("Telegram update failed: %s", type(context.error).__name__, exc_info=context.error)
-
-
-async def _open_http(application: Application) -> None:
-    application.bot_data["http"] = httpx.AsyncClient()
-
-
-async def _close_http(application: Application) -> None:
-    await application.bot_data["http"].aclose()
+async def stop_services(application: Application) -> None:
+    """Close the Rasa client (PTB's post_shutdown)."""
+    rasa: RasaClient | None = getattr(application.bot_data, "rasa", None)
+    if rasa is not None:
+        await rasa.aclose()
 
 
 def build_application(settings: TelegramSettings) -> Application:
     """Build the application with its handlers registered in one place."""
-    builder = Application.builder().token(settings.token).concurrent_updates(False)
+    texts.load_texts()  # a broken texts.yml stops the start, not a conversation
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .context_types(ContextTypes(bot_data=BotServices, chat_data=ChatState))
+        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .post_init(start_services)
+        .post_shutdown(stop_services)
+    )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
-    application = builder.post_init(_open_http).post_shutdown(_close_http).build()
-    application.bot_data["settings"] = settings
-    application.add_handler(CommandHandler("start", start))
-    application.add_handler(CallbackQueryHandler(button_pressed))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, text_message))
-    application.add_error_handler(error_handler)
+    application = builder.build()
+    application.bot_data.settings = settings
+    application.add_handlers(
+        {
+            -1: [TypeHandler(Update, limit_chat_rate)],
+            0: [
+                CommandHandler("start", start),
+                CommandHandler("help", help_command),
+                CommandHandler("language", language_command),
+                CommandHandler("reset", reset),
+                MessageHandler(filters.COMMAND, unknown_command),
+                MessageHandler(filters.TEXT, text_message),
+                MessageHandler(filters.ATTACHMENT, not_text),
+                CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PAYLOAD),
+                CallbackQueryHandler(button_pressed),
+            ],
+        }
+    )
+    application.add_error_handler(report_error)
     return application
 
 
+def run(application: Application, settings: TelegramSettings) -> None:
+    """Receive updates by long polling, or by webhook when one is configured."""
+    webhook = settings.webhook
+    if webhook is None:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return
+    application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.url_path,
+        webhook_url=webhook.url,
+        secret_token=webhook.secret_token,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token in log records (Bot API URLs and some PTB errors contain it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message and traceback without the token."""
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        return True
+
+
+async def check_token(settings: TelegramSettings) -> None:
+    """Ask the Bot API who the bot is; raise InvalidToken for a token Telegram rejects."""
+    bot = Bot(settings.token, base_url=settings.base_url) if settings.base_url else Bot(settings.token)
+    async with bot:
+        logger.info("Telegram bot @%s", bot.username)
+
+
 def main() -> int:
-    """Run the bot with long polling until interrupted."""
-    settings = load_settings()
-    if settings is None:
-        print("Telegram is off: set TELEGRAM_BOT_TOKEN to run the Telegram front end.", file=sys.stderr)
+    """Run the Telegram front end until interrupted; return the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")  # no-op under `jra`
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(settings.token))
+    if settings.webhook and importlib.util.find_spec("tornado") is None:
+        print(
+            "Webhook mode needs tornado: install python-telegram-bot[webhooks] into the app environment.",
+            file=sys.stderr,
+        )
         return 2
     try:
-        build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+        # Checked before PTB starts: its start-up loop would log a traceback with the token.
+        asyncio.run(check_token(settings))
+        run(build_application(settings), settings)
     except InvalidToken:
-        print("TELEGRAM_BOT_TOKEN was rejected by Telegram; check the token from BotFather.", file=sys.stderr)
+        print("TELEGRAM_BOT_TOKEN was rejected by Telegram: copy the token again from @BotFather.", file=sys.stderr)
         return 2
     except TelegramError as error:
-        print(f"Telegram front end stopped: {error}", file=sys.stderr)
+        print(f"The Telegram front end stopped: {str(error).replace(settings.token, '<token>')}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"The Telegram front end could not listen for its webhook: {error}", file=sys.stderr)
         return 1
     return 0
