@@ -127,6 +127,11 @@ def check_statuses(content: Content) -> list[str]:
                 problems.append(f"status {key}: no name in {language}")
             if key not in content.status_texts.get(language, {}):
                 problems.append(f"status {key}: no activities in {language}")
+        for period in status.get("periods_of_stay") or []:
+            if isinstance(period, str):
+                for language in LANGUAGES:
+                    if f"period_{period}" not in content.labels.get(language, {}):
+                        problems.append(f"status {key}: no label period_{period} in {language}/labels.yml")
     return problems
 
 

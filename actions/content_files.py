@@ -78,6 +78,7 @@ class Content:
     prefectures: dict[str, dict[str, Any]]
     statuses: dict[str, dict[str, Any]]
     status_texts: dict[str, dict[str, dict[str, str]]]
+    labels: dict[str, dict[str, str]]
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -126,6 +127,7 @@ def read_content(content_dir: Path) -> Content:
     procedures = {key: _procedure_facts(key, raw) for key, raw in raw_procedures.items()}
     sentences: dict[str, dict[str, ProcedureSentences]] = {}
     status_texts: dict[str, dict[str, dict[str, str]]] = {}
+    labels: dict[str, dict[str, str]] = {}
     for language in LANGUAGES:
         path = content_dir / language / "procedures.yml"
         raw_language = _optional(path, "procedures")
@@ -133,6 +135,7 @@ def read_content(content_dir: Path) -> Content:
             key: _procedure_sentences(path, key, raw) for key, raw in raw_language.items()
         }
         status_texts[language] = _optional(content_dir / language / "statuses.yml", "statuses")
+        labels[language] = {str(k): str(v) for k, v in _optional(content_dir / language / "labels.yml", "labels").items()}
     return Content(
         procedures=procedures,
         sentences=sentences,
@@ -140,6 +143,7 @@ def read_content(content_dir: Path) -> Content:
         prefectures=_optional(shared / "prefectures.yml", "prefectures"),
         statuses=_optional(shared / "statuses.yml", "statuses"),
         status_texts=status_texts,
+        labels=labels,
     )
 
 

@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.procedures import ActionAnswerProcedure
+from actions.statuses import ActionAnswerStatus
 from actions.settings import Settings
 
 
@@ -67,3 +68,30 @@ def test_unknown_procedure_points_to_the_information_center() -> None:
     messages, events = run_action(tracker_for("no_such_procedure", "en"))
     assert events == []
     assert [m["response"] for m in messages] == ["utter_ask_information_center"]
+
+
+def status_tracker(text: str, language: str) -> Tracker:
+    latest = {"intent": {"name": "status_of_residence_info", "confidence": 0.99}, "entities": [], "text": text}
+    return Tracker("test", {"language": language}, latest, [], False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "periods"),
+    [
+        ("what can I do with the permanent resident status?", "en", "no limit"),
+        ("что разрешено по статусу гидзинкоку", "ru", "5 лет, 3 года, 1 год, 3 месяца"),
+        ("技術・人文知識・国際業務でできる仕事は？", "ja", "5 年, 3 年, 1 年, 3 か月"),
+    ],
+)
+def test_a_named_status_is_described_with_its_periods(text: str, language: str, periods: str) -> None:
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerStatus().run(dispatcher, status_tracker(text, language), {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_status_info", "utter_general_guidance"]
+    assert dispatcher.messages[0]["periods"] == periods
+    assert dispatcher.messages[0]["activities"]
+
+
+def test_without_a_status_name_the_general_answer_is_given() -> None:
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerStatus().run(dispatcher, status_tracker("what visa types exist", "en"), {}))
+    assert dispatcher.messages[0]["response"] == "utter_procedure_summary"

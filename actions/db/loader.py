@@ -17,6 +17,7 @@ from actions.content_files import ITEM_KINDS, Content
 from actions.db.models import (
     ContentVersion,
     Deadline,
+    Label,
     Link,
     Office,
     OfficeName,
@@ -53,6 +54,7 @@ CONTENT_TABLES = (
     StatusText,
     StatusName,
     Status,
+    Label,
 )
 
 KIND_BY_LIST = {
@@ -75,6 +77,11 @@ def load_content(session: Session, content: Content, digest: str) -> bool:
     offices = _add_offices(session, content)
     _add_prefectures(session, content, offices)
     _add_statuses(session, content)
+    session.add_all(
+        Label(key=key, language=language, text=text)
+        for language, labels in content.labels.items()
+        for key, text in labels.items()
+    )
     if version is None:
         session.add(ContentVersion(digest=digest))
     else:

@@ -300,3 +300,18 @@ class StatusText(Base):
     examples: Mapped[str] = mapped_column(Text)
 
     status: Mapped[Status] = relationship(back_populates="texts")
+
+
+class Label(Base):
+    """A short phrase a data row needs in each language (for example a kind of period of stay)."""
+
+    __tablename__ = "label"
+    __table_args__ = (
+        UniqueConstraint("key", "language"),
+        CheckConstraint(LANGUAGE_CHECK, name="label_language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(Text)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions.content_files import fill
 from actions.db.models import (
+    Label,
     Office,
     PlaceAlias,
     Prefecture,
@@ -218,3 +219,11 @@ def find_status(session: Session, text: str, language: str) -> StatusInfo | None
         examples=texts.examples if texts else "",
         periods_of_stay=json.loads(status.periods_of_stay),
     )
+
+
+def get_labels(session: Session, language: str) -> dict[str, str]:
+    """Return the short phrases of ``language`` (English where one is missing)."""
+    rows = session.execute(select(Label.key, Label.language, Label.text).where(Label.language.in_({language, DEFAULT_LANGUAGE}))).all()
+    labels = {key: text for key, lang, text in rows if lang == DEFAULT_LANGUAGE}
+    labels.update({key: text for key, lang, text in rows if lang == language})
+    return labels
