@@ -43,6 +43,21 @@ def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -
     dispatcher.utter_message(response="utter_procedure_link", links=links_text(answer))
 
 
+def fetch_procedure(dispatcher: CollectingDispatcher, key: str, language: str) -> ProcedureAnswer | None:
+    """Load a procedure for an answer; when it cannot be had, tell the user politely and return None."""
+    try:
+        with session_scope() as session:
+            answer = get_procedure(session, key, language)
+    except SQLAlchemyError:
+        logger.exception("Procedures database unavailable")
+        dispatcher.utter_message(response="utter_temporarily_unavailable")
+        return None
+    if answer is None:
+        logger.warning("No content for procedure %r", key)
+        dispatcher.utter_message(response="utter_ask_information_center")
+    return answer
+
+
 class ActionAnswerProcedure(Action):
     """Answer the procedure the latest intent asks about."""
 
@@ -56,18 +71,9 @@ class ActionAnswerProcedure(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Look the procedure up in the reply language and send it."""
-        language = reply_language(tracker)
         key = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        try:
-            with session_scope() as session:
-                answer = get_procedure(session, key, language)
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-            dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return []
+        answer = fetch_procedure(dispatcher, key, reply_language(tracker))
         if answer is None:
-            logger.warning("No content for procedure %r", key)
-            dispatcher.utter_message(response="utter_ask_information_center")
             return []
         if self.summary_only:
             dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)

@@ -100,7 +100,7 @@ def rasa_server(
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "{action_url}"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.sqlite"}"\n'
+        f'tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n  dialect: "sqlite"\n  db: "{workdir / "tracker.sqlite"}"\n'
     )
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     log = workdir / "rasa.log"

@@ -20,8 +20,7 @@ from bot.paths import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
-# The action server's "today", so that computed deadlines are known to the tests.
-TODAY = "2026-12-30"
+from bot.e2e_stories import TODAY  # the action server's "today", so deadlines are known
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +67,16 @@ def action_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
-def rasa_server(trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def rasa_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the folder of the Rasa server's endpoints file, log and tracker database."""
+    return tmp_path_factory.mktemp("rasa")
+
+
+@pytest.fixture(scope="session")
+def rasa_server(trained_model: Path, action_server: str, rasa_workdir: Path) -> Iterator[str]:
     """Run the Rasa server with the REST channel on a free port; return its base URL."""
     try:
-        with local_servers.rasa_server(trained_model, action_server, tmp_path_factory.mktemp("rasa")) as server:
+        with local_servers.rasa_server(trained_model, action_server, rasa_workdir) as server:
             yield server.url
     except local_servers.ServerStartError as error:
         pytest.fail(str(error))

@@ -6,32 +6,13 @@ import datetime as dt
 import uuid
 
 import pytest
-from babel.dates import format_date
 
-from actions.flows.common import BABEL_LOCALES
+from actions.flows.common import long_date
+from bot.e2e_stories import CHILD, DEPARTURE, LOST, NO, REENTRY, YES, YESTERDAY
 from tests.conftest import TODAY, chat, response_text, texts
 
 LANGUAGES = ("en", "ru", "uk", "zh", "ja")
 TODAY_DATE = dt.date.fromisoformat(TODAY)
-
-LOST = {"en": "I lost my residence card", "ru": "я потерял карту резидента", "uk": "я загубив картку резидента",
-        "zh": "我的在留卡丢了", "ja": "在留カードをなくしました"}
-YESTERDAY = {"en": "yesterday", "ru": "вчера", "uk": "вчора", "zh": "昨天", "ja": "きのう"}
-REENTRY = {"en": "can I go home for 8 months and come back?", "ru": "можно уехать домой на 8 месяцев и вернуться?",
-           "uk": "чи можна поїхати додому на 8 місяців і повернутися?", "zh": "我想回国8个月再回来可以吗",
-           "ja": "8か月くにに帰って、また日本にもどりたいです"}
-CHILD = {"en": "our baby was born in japan", "ru": "у нас родился ребенок в японии", "uk": "у нас народилася дитина в японії",
-         "zh": "孩子在日本出生了", "ja": "日本で子どもが生まれました"}
-DEPARTURE = {"en": "I overstayed and want to leave japan, tell me about the departure order",
-             "ru": "я просрочил визу и хочу уехать, расскажите про приказ о выезде",
-             "uk": "я прострочив візу і хочу виїхати, розкажіть про наказ про виїзд",
-             "zh": "我签证过期了想回国，出国命令怎么办理", "ja": "オーバーステイです。出国命令について教えてください"}
-YES = {"en": "yes", "ru": "да", "uk": "так", "zh": "是的", "ja": "はい"}
-NO = {"en": "no", "ru": "нет", "uk": "ні", "zh": "没有", "ja": "いいえ"}
-
-
-def long_date(date: dt.date, language: str) -> str:
-    return format_date(date, format="full", locale=BABEL_LOCALES[language])
 
 
 class Conversation:

@@ -61,9 +61,6 @@ def test_conversation_keeps_its_language_per_sender(rasa_server: str) -> None:
     assert response_text("utter_greet", "ja") in texts(chat(rasa_server, GREETINGS["ja"], sender=sender))
 
 
-def test_a_passport_number_is_not_echoed(rasa_server: str) -> None:
-    reply = texts(chat(rasa_server, "my passport number is TK1234567, I lost my residence card"))
-    assert "TK1234567" not in reply
 
 
 @pytest.mark.parametrize("text", ["", " ", "x" * 20000, "\x00\x01\x02", "😀😀😀", "<script>alert(1)</script>",

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db.engine import session_scope
-from actions.db.queries import get_procedure
 from actions.flows.common import FlowValidation, day_count, latest_intent, latest_text, long_date, today_in_japan
 from actions.language import reply_language
 from actions.parsing import parse_date, parse_yes_no
-from actions.procedures import bulleted, links_text
-
-logger = logging.getLogger(__name__)
+from actions.procedures import bulleted, fetch_procedure, links_text
 
 FORM = "child_birth_form"
 SLOTS = ("birth_date", "child_stays_beyond_60_days")
@@ -70,15 +64,8 @@ class ActionChildBirthAnswer(Action):
         """Compute birth + 30 days and send the personal answer."""
         language = reply_language(tracker)
         reset = [SlotSet(slot, None) for slot in SLOTS]
-        try:
-            with session_scope() as session:
-                answer = get_procedure(session, "child_born_in_japan", language)
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-            dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return reset
+        answer = fetch_procedure(dispatcher, "child_born_in_japan", language)
         if answer is None:
-            dispatcher.utter_message(response="utter_ask_information_center")
             return reset
         birth = dt.date.fromisoformat(tracker.get_slot("birth_date"))
         stay_days = answer.values["stay_beyond_days"]
@@ -112,13 +99,7 @@ class ActionAskChildStays(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Send the question with yes/no buttons."""
-        try:
-            with session_scope() as session:
-                answer = get_procedure(session, "child_born_in_japan", reply_language(tracker))
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-            dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return []
-        stay_days = answer.values["stay_beyond_days"] if answer else ""
-        dispatcher.utter_message(response="utter_child_stays_question", stay_days=stay_days)
+        answer = fetch_procedure(dispatcher, "child_born_in_japan", reply_language(tracker))
+        if answer is not None:
+            dispatcher.utter_message(response="utter_child_stays_question", stay_days=answer.values["stay_beyond_days"])
         return []

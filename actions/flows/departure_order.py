@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db.engine import session_scope
-from actions.db.queries import get_procedure
 from actions.flows.common import FlowValidation, latest_intent, latest_text
 from actions.language import reply_language
 from actions.parsing import parse_yes_no
-from actions.procedures import bulleted, links_text
-
-logger = logging.getLogger(__name__)
+from actions.procedures import bulleted, fetch_procedure, links_text
 
 FORM = "departure_order_form"
 # Each question in the order of the seed's requirements, and the answer that meets it.
@@ -88,15 +82,8 @@ class ActionDepartureOrderAnswer(Action):
         """Compare the answers with the six requirements and send the result kindly."""
         language = reply_language(tracker)
         reset = [SlotSet(slot, None) for slot, _ in REQUIREMENTS]
-        try:
-            with session_scope() as session:
-                answer = get_procedure(session, "departure_order", language)
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-            dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return reset
+        answer = fetch_procedure(dispatcher, "departure_order", language)
         if answer is None:
-            dispatcher.utter_message(response="utter_ask_information_center")
             return reset
         failed = failed_requirements({slot: tracker.get_slot(slot) for slot, _ in REQUIREMENTS})
         values = {key: answer.values[key] for key in ("reentry_ban_years", "deportation_ban_years_short", "deportation_ban_years_long")}

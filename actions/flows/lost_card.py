@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.db.engine import session_scope
-from actions.db.queries import get_procedure, office_for_prefecture
+from actions.db.queries import OfficeInfo, office_for_prefecture
 from actions.flows.common import (
     FlowValidation,
     day_count,
@@ -25,7 +25,7 @@ from actions.flows.common import (
 from actions.language import reply_language
 from actions.offices import first_prefecture, utter_office
 from actions.parsing import parse_date, parse_loss_reason
-from actions.procedures import bulleted, links_text
+from actions.procedures import bulleted, fetch_procedure, links_text
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,17 @@ class ValidateLostCardForm(FlowValidation):
         return self.extract("loss_reason", dispatcher, tracker)
 
 
+def nearest_office(tracker: Tracker, language: str) -> OfficeInfo | None:
+    """Return the office for a place the user named during the flow, if any."""
+    try:
+        with session_scope() as session:
+            prefecture = first_prefecture(session, user_texts_since(tracker, FORM))
+            return office_for_prefecture(session, prefecture, language) if prefecture else None
+    except SQLAlchemyError:
+        logger.exception("Procedures database unavailable for the office lookup")
+        return None
+
+
 class ActionLostCardAnswer(Action):
     """Tell the last day to apply, the proof to get, the documents and the office."""
 
@@ -82,18 +93,10 @@ class ActionLostCardAnswer(Action):
         reset = [SlotSet(slot, None) for slot in SLOTS]
         noticed = dt.date.fromisoformat(tracker.get_slot("lost_noticed_date"))
         reason = tracker.get_slot("loss_reason") or "lost"
-        try:
-            with session_scope() as session:
-                answer = get_procedure(session, "lost_residence_card", language)
-                prefecture = first_prefecture(session, user_texts_since(tracker, FORM))
-                office = office_for_prefecture(session, prefecture, language) if prefecture else None
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-            dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return reset
+        answer = fetch_procedure(dispatcher, "lost_residence_card", language)
         if answer is None:
-            dispatcher.utter_message(response="utter_ask_information_center")
             return reset
+        office = nearest_office(tracker, language)
         days = answer.deadlines["apply"].days
         deadline = noticed + dt.timedelta(days=days)
         today = today_in_japan()

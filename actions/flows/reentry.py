@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db.engine import session_scope
-from actions.db.queries import get_procedure
 from actions.flows.common import FlowValidation, latest_text, long_date, today_in_japan
 from actions.language import reply_language
 from actions.parsing import parse_date, parse_duration_months
-from actions.procedures import links_text
-
-logger = logging.getLogger(__name__)
+from actions.procedures import fetch_procedure, links_text
 
 FORM = "reentry_form"
 SLOTS = ("away_months", "stay_end_date")
@@ -94,15 +88,8 @@ class ActionReentryAnswer(Action):
         """Compare the return date with one year and with the end of the period of stay."""
         language = reply_language(tracker)
         reset = [SlotSet(slot, None) for slot in SLOTS]
-        try:
-            with session_scope() as session:
-                answer = get_procedure(session, "reentry_permit", language)
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-            dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return reset
+        answer = fetch_procedure(dispatcher, "reentry_permit", language)
         if answer is None:
-            dispatcher.utter_message(response="utter_ask_information_center")
             return reset
         today = today_in_japan()
         away = float(tracker.get_slot("away_months"))
