@@ -1,0 +1,531 @@
+"""The chat widget in a real browser: Debian's Chromium driven by Playwright against the page
+server, the real Rasa server (socket.io channel), the action server and the database.
+
+Playwright's CSS locators pierce the widget's open shadow root, so `jra-chat textarea` finds
+the message box inside it. Screenshots go to tests/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from sqlalchemy.orm import Session
+
+from actions.db.queries import get_procedure
+from bot.languages import LANGUAGES
+from bot.local_servers import free_port
+from bot.paths import PROJECT_ROOT
+from bot.web.bundle import build_widget, load_texts, socket_io_version
+from bot.web.server import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium's own connections are refused here.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+ANSWER_MS = 30_000  # generous: a slow machine, not a performance requirement
+RECONNECT_MS = 40_000  # socket.io retries with a back-off of up to 10 s
+TEXTS = load_texts()
+LOST_CARD = {
+    "en": "I lost my residence card",
+    "ru": "потерял карту резидента",
+    "uk": "загубив картку резидента",
+    "zh": "我的在留卡丢了怎么办",
+    "ja": "在留カードをなくしました",
+}
+INJECTION = (
+    '<img src=x onerror="window.pwned=1"> https://example.org/page <script>window.pwned=2</script>'
+    '<b>bold</b> [click](javascript:window.pwned=3) javascript:window.pwned=4 <img src=y onerror="window.pwned=5">'
+)
+
+
+# ---- fixtures and helpers -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Launch Debian's headless Chromium (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page_server(rasa_server: str) -> Iterator[str]:
+    """Serve the widget and its page on a free port of 127.0.0.1; return the base URL."""
+    server = make_server("127.0.0.1", 0, rasa_server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    """Open a page in a fresh browser context (empty storage, so a new conversation)."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    context.set_default_timeout(ANSWER_MS)
+    new_page = context.new_page()
+    errors: list[str] = []
+    new_page.on("pageerror", lambda error: errors.append(str(error)))
+    yield new_page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+class Widget:
+    """The widget on a page, driven the way a user drives it."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.input = page.locator("jra-chat textarea")
+        self.bot = page.locator("jra-chat .msg--bot")
+        self.user = page.locator("jra-chat .msg--user")
+        self.notice = page.locator("jra-chat .notice")
+        self.language_toggle = page.locator("jra-chat .language-toggle")
+        self.replies = page.locator("jra-chat .replies button")
+
+    @classmethod
+    def load(cls, page: Page, url: str) -> Widget:
+        """Open ``url`` and wait for the widget's message box."""
+        page.goto(url)
+        widget = cls(page)
+        expect(widget.input).to_be_visible()
+        return widget
+
+    def send(self, text: str) -> None:
+        """Type a message and press Enter."""
+        self.input.fill(text)
+        self.input.press("Enter")
+
+    def choose_language(self, code: str) -> None:
+        """Pick a language in the switcher."""
+        self.language_toggle.click()
+        self.page.locator(f'jra-chat .languages button[data-language="{code}"]').click()
+
+    def answer_after(self, count: int) -> Locator:
+        """Return the first bot message after the first ``count`` ones, once it is there."""
+        answer = self.bot.nth(count)
+        expect(answer).to_be_visible(timeout=ANSWER_MS)
+        return answer
+
+
+def message_text(message: Locator) -> str:
+    """Return what a message says, without the screen-reader-only labels."""
+    return message.evaluate(
+        "node => { const copy = node.cloneNode(true); copy.querySelectorAll('.sr').forEach(n => n.remove());"
+        " return copy.textContent.trim(); }"
+    )
+
+
+def domain_sentences(language: str) -> list[re.Pattern[str]]:
+    """Return every bot sentence of domain.yml in ``language`` as a pattern (slots as wildcards)."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    patterns = []
+    for variations in domain["responses"].values():
+        for variation in variations:
+            conditions = {c["name"]: c["value"] for c in variation.get("condition", [])}
+            if conditions.get("language", "en") != language or "text" not in variation:
+                continue
+            # The socket.io channel sends each paragraph as a message of its own.
+            for paragraph in variation["text"].strip().split("\n\n"):
+                pattern = re.sub(r"\\\{\w+\\\}", ".+", re.escape(paragraph.strip()))
+                patterns.append(re.compile(pattern, re.DOTALL))
+    return patterns
+
+
+def says_in(text: str, language: str) -> bool:
+    """Tell whether ``text`` is one of the domain's sentences in ``language``."""
+    return any(pattern.fullmatch(text) for pattern in domain_sentences(language))
+
+
+def sent_events(page: Page, name: str) -> list[dict]:
+    """Collect, as they happen, the data of socket.io events ``name`` that the page sends."""
+    events: list[dict] = []
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, str) and payload.startswith("42"):
+            event = json.loads(payload[2:])
+            if event[0] == name:
+                events.append(event[1])
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return events
+
+
+class OrganisationSite:
+    """A support organisation's web site on a port of its own, so another origin than the widget's."""
+
+    def __init__(self) -> None:
+        pages: dict[str, bytes] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+                body = pages.get(self.path)
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.pages = pages
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def page(self, widget_server: str, config: dict, head: str = "", body: str = "") -> str:
+        """Publish a page that embeds the widget with ``config``; return its URL."""
+        path = f"/page-{len(self.pages)}.html"
+        self.pages[path] = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>{head}</head>"
+            f"<body>{body}<script>window.jraChatConfig = {json.dumps(config)};</script>"
+            f"<script src='{widget_server}/widget.js' defer></script></body></html>"
+        ).encode()
+        return self.url + path
+
+
+@pytest.fixture(scope="module")
+def organisation() -> Iterator[OrganisationSite]:
+    """Serve a support organisation's pages that embed the widget."""
+    site = OrganisationSite()
+    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
+    thread.start()
+    yield site
+    site.server.shutdown()
+    site.server.server_close()
+
+
+class TcpRelay:
+    """Relay connections from a port of its own to another; start and stop it to cut the line."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self.target_port = target_port
+        self._listener: socket.socket | None = None
+        self._connections: list[socket.socket] = []
+
+    def start(self) -> None:
+        """Listen and relay until stopped."""
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.2)
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Close the listener and every relayed connection."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        for connection in self._connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            connection.close()
+        self._connections.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while listener.fileno() != -1:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self._connections += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for side in (source, target):
+                try:
+                    side.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+# ---- the widget's data and bundle (no browser) ----------------------------------------------
+
+
+def test_every_widget_text_exists_in_all_five_languages() -> None:
+    assert set(TEXTS) == set(LANGUAGES)
+    for language in LANGUAGES:
+        assert TEXTS[language].keys() == TEXTS["en"].keys(), language
+        assert set(TEXTS[language]["languages"]) == set(LANGUAGES), language
+        for key, text in TEXTS[language].items():
+            if key == "languages":
+                assert all(name.strip() for name in text.values()), language
+                continue
+            assert text.strip(), f"{language}.{key} is empty"
+            assert ("{name}" in text) == ("{name}" in TEXTS["en"][key]), f"{language}.{key}"
+    # Russian and Ukrainian are different languages, not copies of each other.
+    same = [key for key in TEXTS["ru"] if key != "languages" and TEXTS["ru"][key] == TEXTS["uk"][key]]
+    assert not same, f"identical in ru and uk: {same}"
+
+
+def test_the_bundle_is_self_contained_ascii() -> None:
+    bundle = build_widget("http://127.0.0.1:5005")
+    assert bundle.isascii(), "a page in Shift_JIS that saves the file would garble it"
+    # Only the server URL it was given, and socket.io's link in an error message.
+    hosts = set(re.findall(r"https?://([A-Za-z0-9.-]+\.[a-z]{2,})", bundle))
+    assert hosts <= {"socket.io"}, f"the widget must not load anything from {hosts}"
+    assert "@import" not in bundle and "url(" not in bundle, "no web fonts or remote styles"
+
+
+def test_the_vendored_socket_io_version_is_documented() -> None:
+    docs = (PROJECT_ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
+    version = socket_io_version()
+    assert version.startswith("4."), "Rasa 3.6's python-socketio 5 speaks Engine.IO 4: socket.io-client 4.x"
+    assert f"socket.io-client@{version}" in docs
+
+
+# ---- conversations in the browser -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_question_gets_the_procedure_answer_in_its_language(
+    page: Page, page_server: str, session: Session, language: str
+) -> None:
+    expected = get_procedure(session, "lost_residence_card", language)
+    assert expected is not None and not expected.fell_back
+    widget = Widget.load(page, page_server)
+
+    widget.send(LOST_CARD[language])
+
+    answer = widget.bot.filter(has_text=expected.title).first
+    expect(answer).to_be_visible(timeout=ANSWER_MS)
+    expect(answer).to_have_attribute("lang", language)  # fonts and line breaking follow it
+    if language in ("zh", "ja"):  # Han characters: the font must follow the language
+        expect(widget.user.first).to_have_attribute("lang", language)
+
+
+def test_the_language_switcher_changes_the_widget_and_the_conversation_without_a_reload(
+    page: Page, page_server: str
+) -> None:
+    widget = Widget.load(page, page_server)
+    page.evaluate("window.notReloaded = true")
+    expect(widget.input).to_have_attribute("placeholder", TEXTS["en"]["placeholder"])
+
+    widget.choose_language("uk")
+
+    expect(widget.input).to_have_attribute("placeholder", TEXTS["uk"]["placeholder"])
+    expect(page.locator("jra-chat .title")).to_have_text(TEXTS["uk"]["title"])
+    expect(page.locator("jra-chat .send")).to_have_attribute("aria-label", TEXTS["uk"]["send"])
+    expect(page.locator("jra-chat .log")).to_have_attribute("aria-label", TEXTS["uk"]["conversation"])
+    expect(page.locator("jra-chat .root")).to_have_attribute("lang", "uk")
+    expect(widget.bot.first).to_contain_text(TEXTS["uk"]["welcome"])
+    answer = message_text(widget.answer_after(1))
+    assert says_in(answer, "uk"), f"not a Ukrainian sentence of the domain: {answer!r}"
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_a_quick_reply_button_sends_its_payload_and_the_conversation_goes_on(page: Page, page_server: str) -> None:
+    sent = sent_events(page, "user_uttered")
+    widget = Widget.load(page, page_server)
+    widget.choose_language("ru")
+    button = widget.replies.filter(has_text=TEXTS["ja"]["languages"]["ja"])
+    expect(button).to_be_enabled(timeout=ANSWER_MS)  # Rasa's answer offers the languages as buttons
+    bot_before = widget.bot.count()
+
+    button.click()
+
+    expect(widget.user.last).to_contain_text(TEXTS["ja"]["languages"]["ja"])
+    expect(button).to_be_disabled()  # a choice answers only its own question
+    answer = message_text(widget.answer_after(bot_before))
+    assert says_in(answer, "ja"), f"not a Japanese sentence of the domain: {answer!r}"
+    assert sent[-1]["message"] == '/change_language{"language": "ja"}'
+    assert sent[-1]["session_id"] == sent[0]["session_id"]
+
+
+def test_a_reload_keeps_the_history_and_the_session(page: Page, page_server: str, session: Session) -> None:
+    requests = sent_events(page, "session_request")
+    widget = Widget.load(page, page_server)
+    widget.send(LOST_CARD["zh"])
+    title = get_procedure(session, "lost_residence_card", "zh").title
+    expect(widget.bot.filter(has_text=title).first).to_be_visible(timeout=ANSWER_MS)
+    history = [message_text(message) for message in page.locator("jra-chat .msg").all()]
+
+    page.reload()
+
+    expect(widget.bot.filter(has_text=title).first).to_be_visible()
+    expect(page.locator("jra-chat .msg")).to_have_count(len(history))
+    assert [message_text(message) for message in page.locator("jra-chat .msg").all()] == history
+    for _ in range(100):  # the new page's session_request follows its connection
+        if len(requests) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert requests[-1]["session_id"] == requests[0]["session_id"], "the same Rasa conversation after the reload"
+
+
+def test_a_new_conversation_starts_a_new_session_with_an_empty_history(page: Page, page_server: str) -> None:
+    requests = sent_events(page, "session_request")
+    widget = Widget.load(page, page_server)
+    widget.send("hello")
+    expect(widget.answer_after(1)).to_be_visible()
+
+    page.locator("jra-chat .restart").click()
+
+    expect(widget.user).to_have_count(0)
+    expect(widget.bot).to_have_count(1)  # the welcome only
+    widget.send("hello")
+    expect(widget.answer_after(1)).to_be_visible()
+    assert len({request["session_id"] for request in requests}) == 2
+
+
+def test_html_and_script_in_a_message_are_shown_as_text(page: Page, page_server: str) -> None:
+    widget = Widget.load(page, page_server)
+
+    widget.send(INJECTION)
+
+    expect(widget.answer_after(1)).to_be_visible()  # the bot answered the message
+    message = widget.user.last
+    assert message_text(message) == INJECTION
+    assert message.locator("img, script, b").count() == 0
+    links = message.locator("a")
+    expect(links).to_have_count(1)
+    expect(links).to_have_attribute("href", "https://example.org/page")
+    expect(links).to_have_attribute("rel", "noopener noreferrer")
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_server_outage_shows_a_notice_and_the_widget_reconnects_by_itself(
+    page: Page, page_server: str, rasa_server: str, organisation: OrganisationSite
+) -> None:
+    relay = TcpRelay(int(rasa_server.rsplit(":", 1)[1]))
+    url = organisation.page(page_server, {"serverUrl": f"http://127.0.0.1:{relay.port}", "open": True})
+    widget = Widget.load(page, url)
+    try:
+        expect(widget.notice).to_be_visible()
+        expect(widget.notice).to_have_text(TEXTS["en"]["offline"])
+        widget.send("hello")
+        expect(widget.user.last.locator(".pending")).to_have_text(TEXTS["en"]["pending"])
+
+        relay.start()
+
+        expect(widget.notice).to_be_hidden(timeout=RECONNECT_MS)
+        expect(widget.user.last.locator(".pending")).to_have_count(0)
+        assert says_in(message_text(widget.answer_after(1)), "en")
+
+        relay.stop()
+
+        expect(widget.notice).to_be_visible(timeout=RECONNECT_MS)
+    finally:
+        relay.stop()
+
+
+def test_the_widget_and_the_host_page_do_not_style_each_other(
+    page: Page, page_server: str, organisation: OrganisationSite
+) -> None:
+    hostile = (
+        "<style>* { font-family: serif !important; color: rgb(255, 0, 0) !important; line-height: 3 !important; }"
+        " button, textarea, div, li { font-size: 30px !important; background: rgb(0, 255, 0) !important; }"
+        " p { margin: 7px; }</style>"
+        "<script>window.io = 'the page own io'; window.define = function () { throw new Error('AMD'); };"
+        " window.define.amd = {};</script>"
+    )
+    config = {"open": True, "title": "City hall help", "colors": {"accent": "#8a1538"}}
+    url = organisation.page(page_server, config, head=hostile, body="<p>Our own page</p><button>Ours</button>")
+    widget = Widget.load(page, url)
+
+    expect(page.locator("jra-chat .title")).to_have_text("City hall help")
+    styles = widget.input.evaluate(
+        "n => { const s = getComputedStyle(n); return [s.fontSize, s.color, s.backgroundColor, s.fontFamily]; }"
+    )
+    assert styles[:3] == ["16px", "rgb(26, 26, 26)", "rgb(255, 255, 255)"]
+    assert "serif" != styles[3].split(",")[0].strip()
+    send_colour = page.locator("jra-chat .send").evaluate("n => getComputedStyle(n).backgroundColor")
+    assert send_colour == "rgb(138, 21, 56)"  # the configured accent
+    # The page keeps its own look and globals: the widget adds no style or global of its own.
+    assert page.locator("body > p").evaluate("n => getComputedStyle(n).margin") == "7px"
+    assert page.locator("body > button").evaluate("n => getComputedStyle(n).fontSize") == "30px"
+    assert page.evaluate("window.io") == "the page own io"
+    assert page.locator("head style").count() == 1
+    widget.send("hello")
+    expect(widget.answer_after(1)).to_be_visible()
+
+
+def test_the_widget_works_with_the_keyboard_alone(page: Page, page_server: str, organisation: OrganisationSite) -> None:
+    url = organisation.page(page_server, {})
+    page.goto(url)
+    launcher = page.locator("jra-chat .launcher")
+    expect(launcher).to_have_attribute("aria-label", TEXTS["en"]["openChat"])
+
+    page.keyboard.press("Tab")
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    widget = Widget(page)
+    expect(widget.input).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    page.keyboard.type("hello")
+    page.keyboard.press("Enter")
+    expect(widget.answer_after(1)).to_be_visible()
+
+    widget.language_toggle.focus()
+    page.keyboard.press("Enter")
+    expect(widget.language_toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator('jra-chat .languages button[data-language="en"]')).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # English, Русский, Українська
+    page.keyboard.press("Enter")
+    expect(widget.input).to_have_attribute("placeholder", TEXTS["uk"]["placeholder"])
+    expect(widget.language_toggle).to_be_focused()
+
+    page.keyboard.press("Escape")
+    expect(widget.input).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-label", TEXTS["uk"]["openChat"])
+
+
+@pytest.mark.parametrize("mode", ["page", "floating"])
+def test_the_widget_fits_a_phone_and_a_desktop_screen(
+    page: Page, page_server: str, session: Session, organisation: OrganisationSite, mode: str
+) -> None:
+    url = page_server if mode == "page" else organisation.page(page_server, {"open": True})
+    widget = Widget.load(page, url)
+    widget.choose_language("ja")
+    widget.send(LOST_CARD["ja"])
+    title = get_procedure(session, "lost_residence_card", "ja").title
+    expect(widget.bot.filter(has_text=title).first).to_be_visible(timeout=ANSWER_MS)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(300)  # let the layout settle before the picture
+        page.screenshot(path=ARTIFACTS / f"widget-{mode}-{name}.png")
+        width = viewport["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "no sideways scrolling"
+        for part in ("jra-chat .panel", "jra-chat .send", "jra-chat textarea", "jra-chat .language-toggle"):
+            box = page.locator(part).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, part
+            assert box["y"] + box["height"] <= viewport["height"] + 0.5, part
+        for message in page.locator("jra-chat .msg").all():
+            box = message.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= width, message_text(message)[:40]
+        if name == "phone" and mode == "floating":
+            assert page.locator("jra-chat .panel").bounding_box()["width"] == width  # the whole screen
