@@ -71,3 +71,18 @@ def test_bad_input_gets_a_polite_answer(rasa_server: str, text: str) -> None:
     reply = texts(replies)
     assert "Traceback" not in reply and "Exception" not in reply
     assert "<script>" not in reply
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "what will the weather be like in tokyo tomorrow"),
+    ("ru", "я хочу поговорить с живым человеком"),
+    ("ja", "人と 話したいです"),
+])
+def test_out_of_scope_and_handoff_give_the_information_center_and_fresc(rasa_server: str, language: str, text: str) -> None:
+    reply = texts(chat(rasa_server, text))
+    assert "0570-013904" in reply and "0570-011000" in reply, reply
+
+
+def test_nonsense_gets_a_polite_way_forward(rasa_server: str) -> None:
+    reply = texts(chat(rasa_server, "qqqq zzzz wwww"))
+    assert response_text("utter_did_you_mean", "en") in reply or response_text("utter_default", "en") in reply

@@ -561,7 +561,9 @@ def test_four_topics_are_answered_in_the_users_language_with_links(
     for link in procedure.links:
         assert any(f'<a href="{link.url}">' in message.html for message in sent), link.url
     assert all(message.parse_mode == "HTML" for message in sent)
-    assert all(not message.buttons() for message in sent), "every pressed keyboard was taken off"
+    assert all(not message.buttons() for message in sent[:-1]), "every pressed keyboard was taken off"
+    # The answer ends with buttons for the natural next questions.
+    assert [b["callback_data"] for b in sent[-1].buttons()] == ["/find_immigration_office", "/contact_information_center"]
     typing = [call for call in telegram.calls("sendChatAction") if call.params["chat_id"] == chat_id]
     assert typing and typing[0].params["action"] == "typing"
 

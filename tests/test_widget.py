@@ -26,6 +26,7 @@ from bot.local_servers import free_port
 from bot.paths import PROJECT_ROOT
 from bot.web.bundle import build_widget, load_texts, socket_io_version
 from bot.web.server import make_server
+from tests.conftest import response_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium's own connections are refused here.
@@ -369,6 +370,9 @@ def test_a_reload_keeps_the_history_and_the_session(page: Page, page_server: str
     widget.send(LOST_CARD["zh"])
     title = get_procedure(session, "lost_residence_card", "zh").title
     expect(widget.bot.filter(has_text=title).first).to_be_visible(timeout=ANSWER_MS)
+    # The whole answer has arrived once the flow's question is shown (it is the last message).
+    question = response_text("utter_ask_lost_noticed_date", "zh")
+    expect(widget.bot.filter(has_text=question).first).to_be_visible(timeout=ANSWER_MS)
     history = [message_text(message) for message in page.locator("jra-chat .msg").all()]
 
     page.reload()

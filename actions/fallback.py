@@ -1,0 +1,80 @@
+"""When the NLU is unsure, offer what the user may have meant; point to people who can help."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.db.engine import session_scope
+from actions.db.queries import get_office, get_procedure
+from actions.language import reply_language
+
+logger = logging.getLogger(__name__)
+
+SUGGESTIONS = 3
+MINIMUM_CONFIDENCE = 0.05
+# Offices whose contacts answer out-of-scope questions and requests for a person.
+CONTACT_OFFICES = ("information_center", "fresc")
+
+
+class ActionDidYouMean(Action):
+    """Offer up to three procedures the message may have been about, as buttons."""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_did_you_mean"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Turn the intent ranking into buttons titled in the user's language."""
+        language = reply_language(tracker)
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        candidates = [item["name"] for item in ranking
+                      if item.get("name") != "nlu_fallback" and item.get("confidence", 0) >= MINIMUM_CONFIDENCE]
+        buttons: list[dict[str, str]] = []
+        try:
+            with session_scope() as session:
+                for intent in candidates:
+                    procedure = get_procedure(session, intent, language)
+                    if procedure is not None:
+                        buttons.append({"title": procedure.title, "payload": f"/{intent}"})
+                    if len(buttons) == SUGGESTIONS:
+                        break
+        except SQLAlchemyError:
+            logger.exception("Procedures database unavailable")
+        if buttons:
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []
+
+
+class ActionShowContacts(Action):
+    """Send the information center's and the support center's contacts."""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_show_contacts"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Look the contacts up in the database (phones are stored once)."""
+        language = reply_language(tracker)
+        try:
+            with session_scope() as session:
+                offices = [office for key in CONTACT_OFFICES if (office := get_office(session, key, language))]
+        except SQLAlchemyError:
+            logger.exception("Procedures database unavailable")
+            offices = []
+        if not offices:
+            dispatcher.utter_message(response="utter_ask_information_center")
+        for office in offices:
+            dispatcher.utter_message(response="utter_contact", office_name=office.name, address=office.address,
+                                     phones=" / ".join(phone.number for phone in office.phones))
+        return []

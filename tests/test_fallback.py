@@ -1,0 +1,52 @@
+"""Unsure NLU gets "did you mean" buttons; out-of-scope and handoff get real contacts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import ActionDidYouMean, ActionShowContacts
+from actions.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def test_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+
+
+def tracker(language: str, ranking: list[tuple[str, float]]) -> Tracker:
+    latest = {"text": "…", "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+              "intent_ranking": [{"name": name, "confidence": c} for name, c in ranking], "entities": []}
+    return Tracker("test", {"language": language}, latest, [], False, None, {}, "action_listen")
+
+
+def run(action, tracker_: Tracker) -> list[dict]:  # type: ignore[no-untyped-def]
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker_, {}))
+    return dispatcher.messages
+
+
+def test_did_you_mean_offers_up_to_three_procedures_in_the_users_language() -> None:
+    ranking = [("nlu_fallback", 0.4), ("reentry_permit", 0.3), ("greet", 0.2),
+               ("return_residence_card", 0.2), ("extend_period_of_stay", 0.1), ("deportation", 0.08)]
+    messages = run(ActionDidYouMean(), tracker("ru", ranking))
+    assert messages[0]["response"] == "utter_did_you_mean"
+    buttons = messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/reentry_permit", "/return_residence_card", "/extend_period_of_stay"]
+    assert all(any("а" <= ch <= "я" for ch in b["title"].lower()) for b in buttons), "titles in Russian"
+
+
+def test_without_candidates_the_user_is_asked_to_rephrase() -> None:
+    messages = run(ActionDidYouMean(), tracker("en", [("nlu_fallback", 0.4), ("greet", 0.3)]))
+    assert [m["response"] for m in messages] == ["utter_default"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_contacts_come_from_the_database(language: str) -> None:
+    messages = run(ActionShowContacts(), tracker(language, [("out_of_scope", 0.9)]))
+    assert [m["response"] for m in messages] == ["utter_contact", "utter_contact"]
+    phones = " ".join(m["phones"] for m in messages)
+    assert "0570-013904" in phones and "0570-011000" in phones
