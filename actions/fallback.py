@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.db.engine import session_scope
 from actions.db.queries import get_office, get_procedure
 from actions.language import reply_language
+from actions.offices import utter_office
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,5 @@ class ActionShowContacts(Action):
         if not offices:
             dispatcher.utter_message(response="utter_ask_information_center")
         for office in offices:
-            dispatcher.utter_message(response="utter_contact", office_name=office.name, address=office.address,
-                                     phones=" / ".join(phone.number for phone in office.phones))
+            utter_office(dispatcher, office, response="utter_contact")
         return []

@@ -29,10 +29,10 @@ def first_prefecture(session: Session, texts: list[str]) -> str | None:
     return None
 
 
-def utter_office(dispatcher: CollectingDispatcher, office: OfficeInfo) -> None:
-    """Send an office's name, address and phones."""
+def utter_office(dispatcher: CollectingDispatcher, office: OfficeInfo, response: str = "utter_office") -> None:
+    """Send an office's name, address and phones (for a prefecture, or as a contact)."""
     dispatcher.utter_message(
-        response="utter_office",
+        response=response,
         office_name=office.name,
         address=office.address,
         phones=" / ".join(phone.number for phone in office.phones),

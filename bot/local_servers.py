@@ -42,7 +42,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a server process: terminate, then kill if it does not end within 30 s."""
     process.terminate()
     try:
         process.wait(timeout=30)
@@ -62,7 +63,7 @@ def _wait_until(ready: Callable[[], bool], process: subprocess.Popen, what: str,
         except httpx.HTTPError:
             pass
         time.sleep(1)
-    _stop(process)
+    stop_process(process)
     raise ServerStartError(f"{what} did not start in {START_TIMEOUT_SECONDS:.0f} s:\n{log.read_text()[-3000:]}")
 
 
@@ -73,7 +74,7 @@ def _running(command: list[str], env: dict[str, str], log: Path) -> Iterator[sub
     try:
         yield process
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from telegram import Bot
 
 from actions.db.queries import get_procedure
 from bot.languages import LANGUAGES
-from bot.local_servers import free_port
+from bot.local_servers import free_port, stop_process
 from bot.paths import PROJECT_ROOT
 from bot.telegram import texts
 from bot.telegram.app import RedactToken, build_application
@@ -131,12 +131,7 @@ def front_end(api: BotApiStub, rasa_url: str, workdir: Path, **environment: str)
             time.sleep(0.1)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
