@@ -1,0 +1,414 @@
+"""Check the NLU training data before training: what a trainer can get wrong by hand.
+
+`python -m bot.nlu_check` (or `make check-nlu`) prints one line per problem, with the file
+and the example, and exits with 1 if there is any:
+
+- an intent of domain.yml that is missing, or thin (fewer than 30 examples), in a language;
+- an example filed under the wrong language folder (the project's LanguageIdentifier
+  disagrees; only where detection is meaningful, see ``detection_is_meaningful``);
+- exact or near duplicates within a language (equal once normalised, or nearly equal
+  character by character);
+- the same example under two intents (in any language folders);
+- a held-out message of tests/nlu/ that also appears in the training data;
+- whatever `rasa data validate --fail-on-warnings` rejects.
+
+The rule functions need only PyYAML and lingua, so they import and run without Rasa (the
+tests run them in the app environment); `rasa data validate` is only called from ``main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Protocol
+
+import yaml
+
+from bot.languages import LANGUAGES
+from bot.paths import PROJECT_ROOT, rasa_executable
+
+NLU_DATA_DIR = PROJECT_ROOT / "nlu_data"
+HELD_OUT_DIR = PROJECT_ROOT / "tests" / "nlu"
+DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
+
+MIN_EXAMPLES = 30
+# The identifier is sure when script, unique letters or two or more distinguishing words or
+# characters decide; below this it is guessing between two close languages (ru/uk, zh/ja).
+SURE_LANGUAGE = 0.8
+NEAR_DUPLICATE_RATIO = 0.95
+# Below this many characters (normalised), only exact duplicates count: "yes pls" and
+# "yes plz" are different ways people write, not a copy-paste slip.
+NEAR_DUPLICATE_MIN_LENGTH = 12
+
+_CJK = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
+_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
+_PUNCTUATION_OR_SPACE = re.compile(r"[\W_]+")
+_PAYLOAD_INTENT = re.compile(r"/(\w+)")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training (or held-out) example: its text, intent, language and file."""
+
+    text: str
+    intent: str
+    language: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the data, printed as a single line."""
+
+    path: Path
+    message: str
+    example: str = ""
+
+    def __str__(self) -> str:
+        example = f": {self.example!r}" if self.example else ""
+        return f"{_display_path(self.path)}: {self.message}{example}"
+
+
+class Identifier(Protocol):
+    """Anything with the project's ``LanguageIdentifier.detect`` signature."""
+
+    def detect(self, text: str, prior: str | None = None) -> "_Detection":
+        """Return the detected language of ``text`` and how sure the detector is."""
+
+
+class _Detection(Protocol):
+    language: str
+    confidence: float
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def strip_annotations(text: str) -> str:
+    """Return an example's text without Rasa entity markup ("[Tokyo](city)" -> "Tokyo")."""
+    return _ANNOTATION.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+
+
+def read_nlu_file(path: Path, language: str) -> list[Example]:
+    """Return the intent examples of one Rasa YAML NLU file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples: list[Example] = []
+    for block in data.get("nlu") or []:
+        intent = block.get("intent") if isinstance(block, dict) else None
+        if not intent:
+            continue
+        raw = block.get("examples") or ""
+        if isinstance(raw, str):
+            texts = [line.strip()[2:] for line in raw.splitlines() if line.strip().startswith("- ")]
+        else:
+            texts = [item.get("text", "") if isinstance(item, dict) else str(item) for item in raw]
+        examples.extend(Example(strip_annotations(text).strip(), intent, language, path) for text in texts)
+    return examples
+
+
+def load_training_data(data_dir: Path, languages: Sequence[str] = LANGUAGES) -> list[Example]:
+    """Return every example under ``data_dir/<language>/*.yml``."""
+    examples: list[Example] = []
+    for language in languages:
+        for path in sorted((data_dir / language).glob("*.y*ml")):
+            examples.extend(read_nlu_file(path, language))
+    return examples
+
+
+def load_held_out(held_out_dir: Path, languages: Sequence[str] = LANGUAGES) -> list[Example]:
+    """Return the held-out messages of ``held_out_dir/<language>.yml``."""
+    examples: list[Example] = []
+    for language in languages:
+        path = held_out_dir / f"{language}.yml"
+        if path.exists():
+            examples.extend(read_nlu_file(path, language))
+    return examples
+
+
+def load_domain_intents(domain_path: Path) -> list[str]:
+    """Return the intent names listed in a Rasa domain file."""
+    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
+    intents: list[str] = []
+    for entry in domain.get("intents") or []:
+        intents.append(next(iter(entry)) if isinstance(entry, dict) else str(entry))
+    return intents
+
+
+def load_button_intents(domain_path: Path) -> set[str]:
+    """Return the intents that the domain's buttons send as payloads ("/inform{...}")."""
+    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
+    intents: set[str] = set()
+    for variations in (domain.get("responses") or {}).values():
+        for variation in variations or []:
+            for button in (variation or {}).get("buttons") or []:
+                match = _PAYLOAD_INTENT.match(str(button.get("payload", "")))
+                if match:
+                    intents.add(match.group(1))
+    return intents
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` folded for comparison: NFKC, case-folded, punctuation dropped, spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _PUNCTUATION_OR_SPACE.sub(" ", folded).strip()
+
+
+def cjk_characters(text: str) -> int:
+    """Count the Chinese and Japanese characters (Han and kana) of ``text``."""
+    return len(_CJK.findall(text))
+
+
+def detection_is_meaningful(text: str) -> bool:
+    """Tell whether a message is long enough to judge its language: 2+ words or 4+ CJK characters."""
+    return len(text.split()) >= 2 or cjk_characters(text) >= 4
+
+
+def is_latin_only(text: str) -> bool:
+    """Tell whether ``text`` has no letters outside the Latin script (romaji, English words)."""
+    return not _NON_LATIN_LETTER.search(text)
+
+
+def check_coverage(
+    examples: Iterable[Example],
+    intents: Sequence[str],
+    languages: Sequence[str],
+    data_dir: Path,
+    button_only: Iterable[str] = (),
+    minimum: int = MIN_EXAMPLES,
+) -> list[Problem]:
+    """Return a problem for each intent that is missing or has fewer than ``minimum`` examples in a language."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    known = set(intents)
+    problems: list[Problem] = []
+    for example in examples:
+        counts[(example.language, example.intent)] += 1
+        if example.intent not in known:
+            problems.append(Problem(example.path, f"intent {example.intent!r} is not in domain.yml"))
+    trained = {intent for _, intent in counts}
+    # An intent that only buttons send ("/inform{...}") needs no examples, in no language.
+    expected = [intent for intent in intents if intent in trained or intent not in set(button_only)]
+    for language in languages:
+        for intent in expected:
+            count = counts[(language, intent)]
+            path = data_dir / language / f"{intent}.yml"
+            if count == 0:
+                problems.append(Problem(path, f"intent {intent!r} has no examples in {language}"))
+            elif count < minimum:
+                problems.append(Problem(path, f"intent {intent!r} is thin in {language}: {count} examples (< {minimum})"))
+    return list(dict.fromkeys(problems))  # one line per unknown intent and file
+
+
+def check_languages(examples: Iterable[Example], identifier: Identifier, sure: float = SURE_LANGUAGE) -> list[Problem]:
+    """Return a problem for each example that the identifier is sure belongs to another language."""
+    problems: list[Problem] = []
+    for example in examples:
+        if not detection_is_meaningful(example.text):
+            continue
+        if example.language != "en" and is_latin_only(example.text):
+            continue  # romaji and English words are normal in every language's messages
+        detection = identifier.detect(example.text)
+        if detection.language != example.language and detection.confidence >= sure:
+            problems.append(
+                Problem(example.path, f"example looks {detection.language}, not {example.language}", example.text)
+            )
+    return problems
+
+
+def _could_be_near(a: str, b: str, ratio: float) -> bool:
+    return 2 * min(len(a), len(b)) / (len(a) + len(b)) >= ratio
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
+def _similar(a: str, b: str, ratio: float, bigrams_a: frozenset[str], bigrams_b: frozenset[str]) -> bool:
+    # Each edit changes at most two bigrams, so nearly equal texts share most of them; the
+    # set intersection is a cheap filter before the character-by-character comparison.
+    if 2 * len(bigrams_a & bigrams_b) < ratio * (len(bigrams_a) + len(bigrams_b)) - 4 * (1 - ratio) * len(a + b):
+        return False
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= ratio
+
+
+def check_duplicates(
+    examples: Iterable[Example],
+    ratio: float = NEAR_DUPLICATE_RATIO,
+    min_length: int = NEAR_DUPLICATE_MIN_LENGTH,
+) -> list[Problem]:
+    """Return a problem for each example that repeats, or nearly repeats, another of its language."""
+    by_language: dict[str, list[tuple[str, Example]]] = defaultdict(list)
+    order: dict[Example, int] = {}
+    for example in examples:
+        order.setdefault(example, len(order))
+        by_language[example.language].append((normalize(example.text), example))
+    problems: list[Problem] = []
+    for items in by_language.values():
+        items.sort(key=lambda item: len(item[0]))
+        bigrams = [_bigrams(key) for key, _ in items]
+        seen: dict[str, Example] = {}
+        for index, (key, example) in enumerate(items):
+            if key in seen:
+                first = seen[key]
+                problems.append(Problem(example.path, f"duplicate of {first.text!r} ({first.intent})", example.text))
+                continue
+            seen[key] = example
+            if len(key) < min_length:
+                continue
+            for other_index in range(index - 1, -1, -1):
+                other_key, other = items[other_index]
+                if not _could_be_near(other_key, key, ratio):
+                    break  # sorted by length: every earlier one is shorter still
+                if (
+                    len(other_key) >= min_length
+                    and other_key != key
+                    and _similar(other_key, key, ratio, bigrams[other_index], bigrams[index])
+                ):
+                    first, second = (other, example) if order[other] < order[example] else (example, other)
+                    problems.append(
+                        Problem(second.path, f"near duplicate of {first.text!r} ({first.intent})", second.text)
+                    )
+                    break
+    return problems
+
+
+def check_cross_intent(examples: Iterable[Example]) -> list[Problem]:
+    """Return a problem for each example text filed under two or more intents."""
+    intents: dict[str, dict[str, Example]] = defaultdict(dict)
+    for example in examples:
+        intents[normalize(example.text)].setdefault(example.intent, example)
+    problems: list[Problem] = []
+    for key, by_intent in intents.items():
+        if key and len(by_intent) > 1:
+            names = ", ".join(sorted(by_intent))
+            for example in by_intent.values():
+                problems.append(Problem(example.path, f"same example under intents {names}", example.text))
+    return problems
+
+
+def check_held_out_overlap(training: Iterable[Example], held_out: Iterable[Example]) -> list[Problem]:
+    """Return a problem for each held-out message (2+ words or 4+ CJK characters) that is also in the training data."""
+    trained = {normalize(example.text): example for example in training}
+    problems: list[Problem] = []
+    for message in held_out:
+        # One word ("ok", "yes", "/help", "zaitoku") is said by everybody, not copied.
+        if not detection_is_meaningful(message.text):
+            continue
+        found = trained.get(normalize(message.text))
+        if found is not None:
+            problems.append(Problem(found.path, f"held-out message (in {_display_path(message.path)}) is in the training data", found.text))
+    return problems
+
+
+def check_data(
+    data_dir: Path,
+    held_out_dir: Path,
+    domain_path: Path,
+    identifier: Identifier,
+    languages: Sequence[str] = LANGUAGES,
+    minimum: int = MIN_EXAMPLES,
+) -> list[Problem]:
+    """Run every data rule (all but `rasa data validate`) and return the problems."""
+    examples = load_training_data(data_dir, languages)
+    intents = load_domain_intents(domain_path)
+    return [
+        *check_coverage(examples, intents, languages, data_dir, load_button_intents(domain_path), minimum),
+        *check_languages(examples, identifier),
+        *check_duplicates(examples),
+        *check_cross_intent(examples),
+        *check_held_out_overlap(examples, load_held_out(held_out_dir, languages)),
+    ]
+
+
+_WARNING = re.compile(r"(?:UserWarning|WARNING|ERROR)\W+(.*)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def parse_validate_output(output: str) -> list[str]:
+    """Return the warnings and errors that `rasa data validate` printed, one per line."""
+    messages: list[str] = []
+    for line in _ANSI.sub("", output).splitlines():
+        if "site-packages" in line and "UserWarning" not in line:
+            continue  # library deprecation notices, not about the data
+        match = _WARNING.search(line)
+        if match and match.group(1).strip():
+            messages.append(match.group(1).strip())
+    return list(dict.fromkeys(messages))
+
+
+def group_notes(messages: Sequence[str]) -> list[str]:
+    """Return the warnings with one line per kind ("The utterance '…' is not used ...: 12 names")."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for message in messages:
+        names = _QUOTED.findall(message)
+        groups[_QUOTED.sub("'…'", message) if len(names) == 1 else message].extend(names[:1] if len(names) == 1 else [])
+    return [f"{kind} ({len(names)}: {', '.join(sorted(names))})" if names else kind for kind, names in groups.items()]
+
+
+def run_rasa_validate(
+    data_dir: Path = NLU_DATA_DIR, domain_path: Path = DOMAIN_FILE, root: Path = PROJECT_ROOT
+) -> tuple[list[Problem], list[str]]:
+    """Run `rasa data validate --fail-on-warnings`; return its failures and its non-failing warnings."""
+    command = [
+        str(rasa_executable()), "data", "validate", "--fail-on-warnings",
+        "--config", str(root / "config.yml"), "--domain", str(domain_path),
+        "--data", str(data_dir), str(root / "stories"),
+    ]
+    environment = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    try:
+        result = subprocess.run(command, cwd=root, capture_output=True, text=True, env=environment, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return [Problem(root / "config.yml", f"rasa data validate could not run: {error}")], []
+    messages = parse_validate_output(result.stdout + result.stderr)
+    if result.returncode == 0:
+        return [], messages
+    found = messages or [f"exit code {result.returncode}"]
+    return [Problem(domain_path, f"rasa data validate: {message}") for message in found], []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bot.nlu_check", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=NLU_DATA_DIR, help="training data folder (nlu_data)")
+    parser.add_argument("--held-out", type=Path, default=HELD_OUT_DIR, help="held-out folder (tests/nlu)")
+    parser.add_argument("--domain", type=Path, default=DOMAIN_FILE, help="domain file with the intent list")
+    parser.add_argument("--min-examples", type=int, default=MIN_EXAMPLES, help="fewest examples per intent and language")
+    parser.add_argument("--skip-rasa", action="store_true", help="do not run `rasa data validate`")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Check the data; print each problem on one line; return 1 if there is any."""
+    from bot.nlu.language_id import LanguageIdentifier
+
+    args = build_parser().parse_args(argv)
+    problems = check_data(args.data, args.held_out, args.domain, LanguageIdentifier.build(), minimum=args.min_examples)
+    notes: list[str] = []
+    if not args.skip_rasa:
+        rasa_problems, notes = run_rasa_validate(args.data, args.domain)
+        problems.extend(rasa_problems)
+    for problem in problems:
+        print(problem)
+    for note in group_notes(notes):
+        print(f"note (rasa data validate, not failing): {note}")
+    examples = len(load_training_data(args.data))
+    print(f"{len(problems)} problem(s) found." if problems else f"NLU data is clean ({examples} examples).")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

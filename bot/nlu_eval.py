@@ -1,0 +1,503 @@
+"""Evaluate the NLU model on the held-out messages, per language, next to two baselines.
+
+`python -m bot.nlu_eval` (or `make evaluate`), in the Rasa environment:
+
+1. trains an NLU-only model from config.yml on nlu_data/ (reused while config.yml, nlu_data/,
+   bot/nlu/ and the Rasa version are unchanged: the model is named by their digest);
+2. parses every held-out message of tests/nlu/<lang>.yml in-process with Rasa's Agent, and
+   prints per language: intent accuracy, intent macro-F1, language-ID accuracy, the 10 worst
+   confusions and the parse time (median and 95th percentile);
+3. does the same for Rasa's default pipeline (what `rasa init` trains) and for a TF-IDF
+   (word + character n-grams) + logistic regression baseline, and prints the three side by side;
+4. writes reports/nlu/confusion_matrix.png, intent_report.json and summary.md.
+
+A prediction of `nlu_fallback` counts as wrong: it is what the user would get. Macro-F1
+averages the intents of the held-out set of that language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Before Rasa is imported: no telemetry, and no training cache, so that training times are
+# honest and an evaluation does not fill .rasa/cache.
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bot.languages import LANGUAGES  # noqa: E402
+from bot.nlu_check import HELD_OUT_DIR, NLU_DATA_DIR, Example, detection_is_meaningful, load_held_out, load_training_data  # noqa: E402
+from bot.paths import PROJECT_ROOT  # noqa: E402
+
+logger = logging.getLogger("nlu_eval")
+
+REPORTS_DIR = PROJECT_ROOT / "reports" / "nlu"
+CONFIG_FILE = PROJECT_ROOT / "config.yml"
+COMPONENTS_DIR = PROJECT_ROOT / "bot" / "nlu"
+FALLBACK_INTENT = "nlu_fallback"
+WORST_CONFUSIONS = 10
+
+OURS = "ours"
+RASA_DEFAULT = "rasa-default"
+TFIDF = "tfidf-logreg"
+TITLES = {
+    OURS: "our pipeline (config.yml)",
+    RASA_DEFAULT: "Rasa default pipeline (rasa init)",
+    TFIDF: "TF-IDF word+char n-grams + logistic regression",
+}
+
+# The pipeline `rasa init` trains when config.yml names none (default.v1 recipe, Rasa 3.6).
+RASA_DEFAULT_CONFIG = """\
+recipe: default.v1
+assistant_id: rasa-default-baseline
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: RegexFeaturizer
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: 100
+  - name: EntitySynonymMapper
+  - name: ResponseSelector
+    epochs: 100
+  - name: FallbackClassifier
+    threshold: 0.3
+    ambiguity_threshold: 0.1
+policies: []
+"""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One held-out message: its true and predicted intent and language, and the parse time."""
+
+    language: str
+    intent: str
+    predicted: str
+    top_intent: str
+    detected_language: str | None
+    language_scored: bool
+    parse_ms: float
+
+
+@dataclass(frozen=True)
+class SystemResult:
+    """The predictions of one system (our model or a baseline) and how long it trained."""
+
+    name: str
+    predictions: list[Prediction]
+    training_seconds: float
+    reused: bool
+
+
+@dataclass(frozen=True)
+class LanguageMetrics:
+    """The scores of one system on one language's held-out messages."""
+
+    messages: int
+    accuracy: float
+    macro_f1: float
+    fallback_rate: float
+    accuracy_without_fallback: float
+    language_id: float | None
+    language_id_scored: int
+    confusions: list[tuple[str, str, int]]
+    parse_median_ms: float
+    parse_p95_ms: float
+
+
+# ---------------------------------------------------------------- training and parsing
+
+
+def training_digest(config_text: str, data_dir: Path, with_components: bool) -> str:
+    """Return a digest of everything that shapes an NLU model: config, data, components, Rasa version."""
+    import rasa
+
+    digest = hashlib.sha256(config_text.encode())
+    digest.update(rasa.__version__.encode())
+    sources = sorted(data_dir.rglob("*.yml"))
+    if with_components:
+        sources += sorted(path for path in COMPONENTS_DIR.iterdir() if path.is_file() and path.suffix != ".pyc")
+    for path in sources:
+        digest.update(os.path.relpath(path, PROJECT_ROOT).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def train_rasa_nlu(name: str, config_text: str, data_dir: Path, models_dir: Path, force: bool) -> tuple[Path, float, bool]:
+    """Train an NLU-only Rasa model unless one exists for the same inputs; return it, its training seconds and whether it was reused."""
+    from rasa.model_training import train_nlu
+
+    fixed_name = f"{name}-{training_digest(config_text, data_dir, with_components=name == OURS)}"
+    model = models_dir / f"{fixed_name}.tar.gz"
+    timing = models_dir / f"{fixed_name}.json"
+    if model.exists() and timing.exists() and not force:
+        return model, float(json.loads(timing.read_text())["training_seconds"]), True
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for old in models_dir.glob(f"{name}-*"):
+        old.unlink()
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, encoding="utf-8") as config:
+        config.write(config_text)
+    try:
+        logger.info("Training %s ...", TITLES[name])
+        started = time.monotonic()
+        train_nlu(config=config.name, nlu_data=str(data_dir), output=str(models_dir), fixed_model_name=fixed_name)
+        seconds = time.monotonic() - started
+    finally:
+        os.unlink(config.name)
+    timing.write_text(json.dumps({"training_seconds": seconds}))
+    return model, seconds, False
+
+
+def top_intent(parse: dict[str, Any]) -> str:
+    """Return the best intent other than nlu_fallback (what the classifier would say without a fallback)."""
+    for ranked in parse.get("intent_ranking") or []:
+        if ranked.get("name") != FALLBACK_INTENT:
+            return str(ranked["name"])
+    return (parse.get("intent") or {}).get("name") or FALLBACK_INTENT
+
+
+def detected_language(parse: dict[str, Any]) -> str | None:
+    """Return the language our LanguageDetector put on a parsed message, if any."""
+    if parse.get("language"):
+        return str(parse["language"])
+    for entity in parse.get("entities") or []:
+        if entity.get("entity") == "language":
+            return str(entity.get("value"))
+    return None
+
+
+async def _parse_all(model: Path, messages: list[Example]) -> list[Prediction]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    await agent.parse_message("warm up")  # the first parse builds lazy state; do not time it
+    predictions: list[Prediction] = []
+    for message in messages:
+        started = time.perf_counter()
+        parse = await agent.parse_message(message.text)
+        elapsed = (time.perf_counter() - started) * 1000
+        predictions.append(
+            Prediction(
+                language=message.language,
+                intent=message.intent,
+                predicted=(parse.get("intent") or {}).get("name") or FALLBACK_INTENT,
+                top_intent=top_intent(parse),
+                detected_language=detected_language(parse),
+                language_scored=detection_is_meaningful(message.text),
+                parse_ms=elapsed,
+            )
+        )
+    return predictions
+
+
+def evaluate_rasa(name: str, config_text: str, held_out: list[Example], models_dir: Path, force: bool) -> SystemResult:
+    """Train (or reuse) a Rasa NLU model and parse every held-out message with it."""
+    model, seconds, reused = train_rasa_nlu(name, config_text, NLU_DATA_DIR, models_dir, force)
+    predictions = asyncio.run(_parse_all(model, held_out))
+    return SystemResult(name, predictions, seconds, reused)
+
+
+def evaluate_tfidf(training: list[Example], held_out: list[Example]) -> SystemResult:
+    """Train TF-IDF (word and character n-grams) + logistic regression and predict every held-out message."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    model = make_pipeline(
+        make_union(
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
+        ),
+        # liblinear (one-vs-rest) trains in seconds on these sparse features; lbfgs takes minutes.
+        LogisticRegression(C=10.0, solver="liblinear"),
+    )
+    started = time.monotonic()
+    model.fit([example.text for example in training], [example.intent for example in training])
+    seconds = time.monotonic() - started
+    predictions: list[Prediction] = []
+    for message in held_out:
+        parse_started = time.perf_counter()
+        predicted = str(model.predict([message.text])[0])
+        elapsed = (time.perf_counter() - parse_started) * 1000
+        predictions.append(Prediction(message.language, message.intent, predicted, predicted, None, False, elapsed))
+    return SystemResult(TFIDF, predictions, seconds, False)
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Return the value below which ``share`` of the values lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def worst_confusions(predictions: Sequence[Prediction], limit: int = WORST_CONFUSIONS) -> list[tuple[str, str, int]]:
+    """Return the most frequent (true intent, predicted intent, count) mistakes."""
+    mistakes = Counter((p.intent, p.predicted) for p in predictions if p.intent != p.predicted)
+    return [(true, predicted, count) for (true, predicted), count in mistakes.most_common(limit)]
+
+
+def language_metrics(predictions: Sequence[Prediction]) -> LanguageMetrics:
+    """Compute accuracy, macro-F1, language ID, confusions and parse times of one language's predictions."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    truth = [p.intent for p in predictions]
+    guess = [p.predicted for p in predictions]
+    scored = [p for p in predictions if p.language_scored and p.detected_language is not None]
+    times = [p.parse_ms for p in predictions]
+    return LanguageMetrics(
+        messages=len(predictions),
+        accuracy=float(accuracy_score(truth, guess)),
+        macro_f1=float(f1_score(truth, guess, labels=sorted(set(truth)), average="macro", zero_division=0)),
+        fallback_rate=sum(p.predicted == FALLBACK_INTENT for p in predictions) / max(len(predictions), 1),
+        accuracy_without_fallback=sum(p.top_intent == p.intent for p in predictions) / max(len(predictions), 1),
+        language_id=(sum(p.detected_language == p.language for p in scored) / len(scored)) if scored else None,
+        language_id_scored=len(scored),
+        confusions=worst_confusions(predictions),
+        parse_median_ms=statistics.median(times) if times else 0.0,
+        parse_p95_ms=percentile(times, 0.95),
+    )
+
+
+def metrics_by_language(result: SystemResult, languages: Sequence[str]) -> dict[str, LanguageMetrics]:
+    """Return the metrics of one system for each language, plus "all" for every message."""
+    metrics = {
+        language: language_metrics([p for p in result.predictions if p.language == language])
+        for language in languages
+        if any(p.language == language for p in result.predictions)
+    }
+    metrics["all"] = language_metrics(result.predictions)
+    return metrics
+
+
+def intent_report(predictions: Sequence[Prediction]) -> dict[str, Any]:
+    """Return precision, recall, F1 and support per intent (scikit-learn's classification report)."""
+    from sklearn.metrics import classification_report
+
+    truth = [p.intent for p in predictions]
+    return classification_report(
+        truth, [p.predicted for p in predictions], labels=sorted(set(truth)), output_dict=True, zero_division=0
+    )
+
+
+# ---------------------------------------------------------------- reports
+
+
+def write_confusion_matrix(predictions: Sequence[Prediction], path: Path) -> None:
+    """Draw the confusion matrix of every held-out message (rows: true intent) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from sklearn.metrics import confusion_matrix
+
+    truth = [p.intent for p in predictions]
+    guess = [p.predicted for p in predictions]
+    labels = sorted(set(truth)) + sorted(set(guess) - set(truth))
+    counts = confusion_matrix(truth, guess, labels=labels)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    figure, axes = plt.subplots(figsize=(16, 14))
+    axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    axes.set_xticks(range(len(labels)), labels, rotation=90, fontsize=8)
+    axes.set_yticks(range(len(labels)), labels, fontsize=8)
+    axes.set_xlabel("predicted intent")
+    axes.set_ylabel("true intent")
+    axes.set_title(f"Held-out confusion matrix, all languages ({len(predictions)} messages; counts, colour = row share)")
+    for row, column in zip(*np.nonzero(counts)):
+        colour = "white" if shares[row, column] > 0.5 else "black"
+        axes.text(column, row, str(counts[row, column]), ha="center", va="center", fontsize=6, color=colour)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_intent_report(result: SystemResult, languages: Sequence[str], path: Path) -> None:
+    """Write per-intent precision/recall/F1/support, overall and per language, as JSON."""
+    metrics = metrics_by_language(result, languages)
+    report = {
+        "system": TITLES[result.name],
+        "training_seconds": round(result.training_seconds, 1),
+        "summary": {language: _metrics_json(m) for language, m in metrics.items()},
+        "intents": intent_report(result.predictions),
+        "languages": {
+            language: intent_report([p for p in result.predictions if p.language == language])
+            for language in languages
+            if language in metrics
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _metrics_json(metrics: LanguageMetrics) -> dict[str, Any]:
+    return {
+        "messages": metrics.messages,
+        "accuracy": round(metrics.accuracy, 4),
+        "macro_f1": round(metrics.macro_f1, 4),
+        "fallback_rate": round(metrics.fallback_rate, 4),
+        "accuracy_without_fallback": round(metrics.accuracy_without_fallback, 4),
+        "language_id": None if metrics.language_id is None else round(metrics.language_id, 4),
+        "language_id_messages": metrics.language_id_scored,
+        "parse_median_ms": round(metrics.parse_median_ms, 2),
+        "parse_p95_ms": round(metrics.parse_p95_ms, 2),
+        "worst_confusions": [{"true": t, "predicted": p, "count": c} for t, p, c in metrics.confusions],
+    }
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def ours_table(metrics: dict[str, LanguageMetrics]) -> list[str]:
+    """Return the per-language table of our model as Markdown lines."""
+    lines = [
+        "| language | messages | intent accuracy | intent macro-F1 | fallback rate | accuracy without fallback "
+        "| language ID (scored) | parse median ms | parse p95 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for language, m in metrics.items():
+        lines.append(
+            f"| {language} | {m.messages} | {_fmt(m.accuracy)} | {_fmt(m.macro_f1)} | {_fmt(m.fallback_rate)} | "
+            f"{_fmt(m.accuracy_without_fallback)} | "
+            f"{_fmt(m.language_id)} ({m.language_id_scored}) | {m.parse_median_ms:.1f} | {m.parse_p95_ms:.1f} |"
+        )
+    return lines
+
+
+def comparison_table(results: Sequence[SystemResult], languages: Sequence[str]) -> list[str]:
+    """Return accuracy / macro-F1 per language and training seconds of every system as Markdown lines."""
+    per_system = {result.name: metrics_by_language(result, languages) for result in results}
+    rows = [language for language in [*languages, "all"] if language in per_system[results[0].name]]
+    header = "| system | training s | " + " | ".join(f"{language} acc / F1" for language in rows) + " |"
+    lines = [header, "| --- | --- | " + " | ".join("---" for _ in rows) + " |"]
+    for result in results:
+        cells = [f"{_fmt(per_system[result.name][l].accuracy)} / {_fmt(per_system[result.name][l].macro_f1)}" for l in rows]
+        lines.append(f"| {TITLES[result.name]} | {result.training_seconds:.0f} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def confusion_lines(metrics: dict[str, LanguageMetrics]) -> list[str]:
+    """Return the worst confusions of each language as Markdown lines."""
+    lines: list[str] = []
+    for language, m in metrics.items():
+        if language == "all":
+            continue
+        pairs = ", ".join(f"{t} → {p} ({c})" for t, p, c in m.confusions) or "none"
+        lines.append(f"- **{language}**: {pairs}")
+    return lines
+
+
+def write_summary(results: Sequence[SystemResult], languages: Sequence[str], path: Path) -> str:
+    """Write reports/nlu/summary.md and return its text."""
+    ours = results[0]
+    metrics = metrics_by_language(ours, languages)
+    trained = "reused, trained earlier in" if ours.reused else "trained in"
+    text = "\n".join(
+        [
+            "# NLU evaluation on the held-out set (tests/nlu)",
+            "",
+            f"Our model ({TITLES[OURS]}) was {trained} {ours.training_seconds:.0f} s (NLU only).",
+            "",
+            *ours_table(metrics),
+            "",
+            "Language ID is scored on messages of 2+ words or 4+ CJK characters (their count in brackets).",
+            "A prediction of nlu_fallback counts as a mistake; \"accuracy without fallback\" is the best",
+            "intent the classifier ranked, as if there were no FallbackClassifier.",
+            "",
+            f"## Worst confusions (true → predicted, count), top {WORST_CONFUSIONS} per language",
+            "",
+            *confusion_lines(metrics),
+            "",
+            "## Next to the baselines",
+            "",
+            *comparison_table(results, languages),
+            "",
+        ]
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+# ---------------------------------------------------------------- command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bot.nlu_eval", description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-baselines", action="store_true", help="evaluate only our pipeline")
+    parser.add_argument(
+        "--languages", default=",".join(LANGUAGES), help="comma-separated languages to evaluate (default: all five)"
+    )
+    parser.add_argument("--retrain", action="store_true", help="train even if a model for the same inputs exists")
+    parser.add_argument("--reports", type=Path, default=REPORTS_DIR, help="where to write the reports")
+    return parser
+
+
+def parse_languages(value: str) -> list[str]:
+    """Return the languages named in a comma-separated option, or fail on an unknown one."""
+    languages = [code.strip() for code in value.split(",") if code.strip()]
+    unknown = sorted(set(languages) - set(LANGUAGES))
+    if unknown or not languages:
+        raise SystemExit(f"Unknown language(s): {', '.join(unknown) or value!r}; choose from {', '.join(LANGUAGES)}.")
+    return languages
+
+
+def quiet_libraries() -> None:
+    """Keep Rasa's and TensorFlow's logs to warnings so that the results stay readable."""
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa logs every parsed message at debug level
+    for name in ("rasa", "tensorflow", "absl", "jieba", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def run(languages: Sequence[str], skip_baselines: bool, retrain: bool, reports: Path) -> list[SystemResult]:
+    """Evaluate our pipeline (and the baselines) and write the reports."""
+    held_out = load_held_out(HELD_OUT_DIR, languages)
+    models_dir = reports / "models"
+    results = [evaluate_rasa(OURS, CONFIG_FILE.read_text(encoding="utf-8"), held_out, models_dir, retrain)]
+    if not skip_baselines:
+        results.append(evaluate_rasa(RASA_DEFAULT, RASA_DEFAULT_CONFIG, held_out, models_dir, retrain))
+        results.append(evaluate_tfidf(load_training_data(NLU_DATA_DIR), held_out))
+    write_confusion_matrix(results[0].predictions, reports / "confusion_matrix.png")
+    write_intent_report(results[0], languages, reports / "intent_report.json")
+    print(write_summary(results, languages, reports / "summary.md"))
+    print(f"Reports: {reports}/summary.md, intent_report.json, confusion_matrix.png")
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Evaluate on the held-out set and print the results per language."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    quiet_libraries()
+    run(parse_languages(args.languages), args.skip_baselines, args.retrain, args.reports)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
