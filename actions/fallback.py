@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from actions.db.engine import session_scope
+from actions.db.engine import Unavailable, read_database
 from actions.db.queries import get_office, get_procedure
 from actions.language import reply_language
 from actions.offices import utter_office
 
-logger = logging.getLogger(__name__)
 
 SUGGESTIONS = 3
 MINIMUM_CONFIDENCE = 0.05
@@ -37,18 +35,19 @@ class ActionDidYouMean(Action):
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [item["name"] for item in ranking
                       if item.get("name") != "nlu_fallback" and item.get("confidence", 0) >= MINIMUM_CONFIDENCE]
-        buttons: list[dict[str, str]] = []
-        try:
-            with session_scope() as session:
-                for intent in candidates:
-                    procedure = get_procedure(session, intent, language)
-                    if procedure is not None:
-                        buttons.append({"title": procedure.title, "payload": f"/{intent}"})
-                    if len(buttons) == SUGGESTIONS:
-                        break
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-        if buttons:
+
+        def read(session: Session) -> list[dict[str, str]]:
+            buttons: list[dict[str, str]] = []
+            for intent in candidates:
+                procedure = get_procedure(session, intent, language)
+                if procedure is not None:
+                    buttons.append({"title": procedure.title, "payload": f"/{intent}"})
+                if len(buttons) == SUGGESTIONS:
+                    break
+            return buttons
+
+        buttons = read_database(read)
+        if buttons and not isinstance(buttons, Unavailable):
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_default")
@@ -67,14 +66,12 @@ class ActionShowContacts(Action):
     ) -> list[dict[str, Any]]:
         """Look the contacts up in the database (phones are stored once)."""
         language = reply_language(tracker)
-        try:
-            with session_scope() as session:
-                offices = [office for key in CONTACT_OFFICES if (office := get_office(session, key, language))]
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
-            offices = []
-        if not offices:
+        offices = read_database(
+            lambda session: [office for key in CONTACT_OFFICES if (office := get_office(session, key, language))]
+        )
+        if isinstance(offices, Unavailable) or not offices:
             dispatcher.utter_message(response="utter_ask_information_center")
+            return []
         for office in offices:
             utter_office(dispatcher, office, response="utter_contact")
         return []

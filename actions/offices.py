@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.db.engine import session_scope
+from actions.db.engine import Unavailable, read_database, session_scope
 from actions.db.queries import OfficeInfo, find_prefecture, office_for_prefecture
 from actions.flows.common import FlowValidation, latest_text
 from actions.language import reply_language
 
-logger = logging.getLogger(__name__)
 
 FORM = "office_form"
 
@@ -74,11 +71,9 @@ class ActionOfficeAnswer(Action):
     ) -> list[dict[str, Any]]:
         """Look the office up and send it with the general-guidance reminder."""
         language = reply_language(tracker)
-        try:
-            with session_scope() as session:
-                office = office_for_prefecture(session, tracker.get_slot("office_prefecture"), language)
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
+        prefecture = tracker.get_slot("office_prefecture")
+        office = read_database(lambda session: office_for_prefecture(session, prefecture, language))
+        if isinstance(office, Unavailable):
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return [SlotSet("office_prefecture", None)]
         if office is None:

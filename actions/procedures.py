@@ -7,9 +7,8 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db.engine import session_scope
+from actions.db.engine import Unavailable, read_database
 from actions.db.queries import ProcedureAnswer, get_procedure
 from actions.language import reply_language
 
@@ -45,11 +44,8 @@ def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -
 
 def fetch_procedure(dispatcher: CollectingDispatcher, key: str, language: str) -> ProcedureAnswer | None:
     """Load a procedure for an answer; when it cannot be had, tell the user politely and return None."""
-    try:
-        with session_scope() as session:
-            answer = get_procedure(session, key, language)
-    except SQLAlchemyError:
-        logger.exception("Procedures database unavailable")
+    answer = read_database(lambda session: get_procedure(session, key, language))
+    if isinstance(answer, Unavailable):
         dispatcher.utter_message(response="utter_temporarily_unavailable")
         return None
     if answer is None:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from babel.dates import format_timedelta
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from actions.db.engine import session_scope
-from actions.db.queries import find_status, get_labels, get_procedure
+from actions.db.engine import Unavailable, read_database
+from actions.db.queries import ProcedureAnswer, StatusInfo, find_status, get_labels, get_procedure
 from actions.flows.common import BABEL_LOCALES, latest_text
 from actions.language import reply_language
 from actions.procedures import utter_procedure
 
-logger = logging.getLogger(__name__)
 DAYS = {"years": 365, "months": 30, "days": 1}
 
 
@@ -42,15 +40,18 @@ class ActionAnswerStatus(Action):
     ) -> list[dict[str, Any]]:
         """Look the status up by any of its names in the five languages."""
         language = reply_language(tracker)
-        try:
-            with session_scope() as session:
-                status = find_status(session, latest_text(tracker), language)
-                labels = get_labels(session, language)
-                general = None if status else get_procedure(session, "status_of_residence_info", language)
-        except SQLAlchemyError:
-            logger.exception("Procedures database unavailable")
+        text = latest_text(tracker)
+
+        def read(session: Session) -> tuple[StatusInfo | None, dict[str, str], ProcedureAnswer | None]:
+            status = find_status(session, text, language)
+            general = None if status else get_procedure(session, "status_of_residence_info", language)
+            return status, get_labels(session, language), general
+
+        found = read_database(read)
+        if isinstance(found, Unavailable):
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
+        status, labels, general = found
         if status is None:
             if general is None:
                 dispatcher.utter_message(response="utter_ask_information_center")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.fallback import ActionDidYouMean, ActionShowContacts
+from actions.offices import ActionOfficeAnswer
 from actions.procedures import ActionAnswerProcedure
 from actions.statuses import ActionAnswerStatus
 from actions.settings import Settings
@@ -95,3 +98,29 @@ def test_without_a_status_name_the_general_answer_is_given() -> None:
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAnswerStatus().run(dispatcher, status_tracker("what visa types exist", "en"), {}))
     assert dispatcher.messages[0]["response"] == "utter_procedure_summary"
+
+
+@pytest.mark.parametrize(
+    ("action", "intent", "expected"),
+    [
+        (ActionAnswerProcedure(), "lost_residence_card", ["utter_temporarily_unavailable"]),
+        (ActionAnswerStatus(), "status_of_residence_info", ["utter_temporarily_unavailable"]),
+        (ActionOfficeAnswer(), "find_immigration_office", ["utter_temporarily_unavailable"]),
+        (ActionShowContacts(), "contact_information_center", ["utter_ask_information_center"]),
+        (ActionDidYouMean(), "nlu_fallback", ["utter_default"]),
+    ],
+)
+def test_a_broken_database_gets_a_polite_answer_not_a_crash(
+    action: Action, intent: str, expected: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = tmp_path / "procedures.sqlite"
+    broken.write_bytes(b"this is not a SQLite database" * 200)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{broken}")
+    tracker = tracker_for(intent, "en")
+    tracker.slots["office_prefecture"] = "tokyo"
+    tracker.latest_message["intent_ranking"] = [{"name": "lost_residence_card", "confidence": 0.3}]
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker, {}))
+    assert [m["response"] for m in dispatcher.messages] == expected
+    assert "Procedures database unavailable" in caplog.text

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Final, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.content_files import content_digest, read_content
@@ -18,6 +20,8 @@ from actions.db.models import Base
 from actions.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def create_database_engine(database_url: str) -> Engine:
@@ -57,3 +61,27 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
     factory = _session_factory(settings or load_settings())
     with factory() as session, session.begin():
         yield session
+
+
+class Unavailable:
+    """What ``read_database`` returns when the database could not be read (the error is logged)."""
+
+    def __repr__(self) -> str:
+        return "UNAVAILABLE"
+
+
+UNAVAILABLE: Final = Unavailable()
+
+
+def read_database(read: Callable[[Session], T], settings: Settings | None = None) -> T | Unavailable:
+    """Run ``read`` in one session; if the database fails, log why and return ``UNAVAILABLE``.
+
+    Actions answer from what ``read`` returns, or tell the user politely that the answer cannot
+    be had right now: a database error never reaches the user as a crash.
+    """
+    try:
+        with session_scope(settings) as session:
+            return read(session)
+    except SQLAlchemyError:
+        logger.exception("Procedures database unavailable")
+        return UNAVAILABLE
