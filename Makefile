@@ -75,8 +75,9 @@ check-nlu: setup
 
 # Trains on nlu_data/, evaluates on the held-out tests/nlu/ (per language), next to Rasa's
 # default pipeline and a TF-IDF + logistic regression baseline; reports in reports/nlu/.
+# ARGS="--tuning-split --skip-baselines" evaluates on a quarter of nlu_data/ instead (for tuning).
 evaluate: setup
-	@$(RASA_VENV)/bin/python -m bot.nlu_eval
+	@$(RASA_VENV)/bin/python -m bot.nlu_eval $(ARGS)
 
 # Re-records tests/stories/ from the real servers after an intended change of the flows.
 e2e-stories: model

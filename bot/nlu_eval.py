@@ -14,6 +14,11 @@
 
 A prediction of `nlu_fallback` counts as wrong: it is what the user would get. Macro-F1
 averages the intents of the held-out set of that language.
+
+`--tuning-split` is for trying a pipeline or data change without looking at the held-out set:
+one training example in four (chosen by a digest of its text, so the split stays put as data is
+added) is held back, the model is trained on the other three, and the same report is written
+to reports/nlu-tuning/. Decide on the split; measure on the held-out set once, at the end.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -43,16 +49,28 @@ os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bot.languages import LANGUAGES  # noqa: E402
-from bot.nlu_check import HELD_OUT_DIR, NLU_DATA_DIR, Example, detection_is_meaningful, load_held_out, load_training_data  # noqa: E402
+from bot.nlu_check import (  # noqa: E402
+    DOMAIN_FILE,
+    HELD_OUT_DIR,
+    NLU_DATA_DIR,
+    Example,
+    detection_is_meaningful,
+    load_domain_intents,
+    load_held_out,
+    load_training_data,
+)
 from bot.paths import PROJECT_ROOT  # noqa: E402
 
 logger = logging.getLogger("nlu_eval")
 
 REPORTS_DIR = PROJECT_ROOT / "reports" / "nlu"
+TUNING_REPORTS_DIR = PROJECT_ROOT / "reports" / "nlu-tuning"
+TUNING_SHARE = 4  # --tuning-split holds back one training example in four
 CONFIG_FILE = PROJECT_ROOT / "config.yml"
 COMPONENTS_DIR = PROJECT_ROOT / "bot" / "nlu"
 FALLBACK_INTENT = "nlu_fallback"
 WORST_CONFUSIONS = 10
+_COMMAND = re.compile(r"\s*/(\w+)")
 
 OURS = "ours"
 RASA_DEFAULT = "rasa-default"
@@ -189,15 +207,27 @@ def detected_language(parse: dict[str, Any]) -> str | None:
     return None
 
 
+def as_the_full_model_reads(text: str, intents: set[str]) -> str:
+    """Return the text to parse so that a "/command" is handled as the full model handles it."""
+    # Rasa reads "/name" as the intent `name`. The full model checks the name against the
+    # domain and otherwise classifies the text like any other; an NLU-only model has no domain
+    # and would return `name` whatever it is. Our tokenizer ignores the slash, so dropping it
+    # gives the classification the full model makes of "/language" or "/start".
+    match = _COMMAND.match(text)
+    return text.replace("/", "", 1) if match and match.group(1) not in intents else text
+
+
 async def _parse_all(model: Path, messages: list[Example]) -> list[Prediction]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)
+    intents = set(load_domain_intents(DOMAIN_FILE))
     await agent.parse_message("warm up")  # the first parse builds lazy state; do not time it
     predictions: list[Prediction] = []
     for message in messages:
+        text = as_the_full_model_reads(message.text, intents)
         started = time.perf_counter()
-        parse = await agent.parse_message(message.text)
+        parse = await agent.parse_message(text)
         elapsed = (time.perf_counter() - started) * 1000
         predictions.append(
             Prediction(
@@ -205,7 +235,7 @@ async def _parse_all(model: Path, messages: list[Example]) -> list[Prediction]:
                 intent=message.intent,
                 predicted=(parse.get("intent") or {}).get("name") or FALLBACK_INTENT,
                 top_intent=top_intent(parse),
-                detected_language=detected_language(parse),
+                detected_language=detected_language(parse) or "",  # "": the detector said nothing
                 language_scored=detection_is_meaningful(message.text),
                 parse_ms=elapsed,
             )
@@ -213,9 +243,11 @@ async def _parse_all(model: Path, messages: list[Example]) -> list[Prediction]:
     return predictions
 
 
-def evaluate_rasa(name: str, config_text: str, held_out: list[Example], models_dir: Path, force: bool) -> SystemResult:
-    """Train (or reuse) a Rasa NLU model and parse every held-out message with it."""
-    model, seconds, reused = train_rasa_nlu(name, config_text, NLU_DATA_DIR, models_dir, force)
+def evaluate_rasa(
+    name: str, config_text: str, data_dir: Path, held_out: list[Example], models_dir: Path, force: bool
+) -> SystemResult:
+    """Train (or reuse) a Rasa NLU model on ``data_dir`` and parse every held-out message with it."""
+    model, seconds, reused = train_rasa_nlu(name, config_text, data_dir, models_dir, force)
     predictions = asyncio.run(_parse_all(model, held_out))
     return SystemResult(name, predictions, seconds, reused)
 
@@ -244,6 +276,29 @@ def evaluate_tfidf(training: list[Example], held_out: list[Example]) -> SystemRe
         elapsed = (time.perf_counter() - parse_started) * 1000
         predictions.append(Prediction(message.language, message.intent, predicted, predicted, None, False, elapsed))
     return SystemResult(TFIDF, predictions, seconds, False)
+
+
+def in_tuning_part(example: Example) -> bool:
+    """Whether ``--tuning-split`` holds this training example back (one in four, by its text)."""
+    digest = hashlib.sha256(f"{example.language}\n{example.intent}\n{example.text}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % TUNING_SHARE == 0
+
+
+def write_training_part(examples: Sequence[Example], data_dir: Path) -> None:
+    """Write ``examples`` as Rasa NLU files, one per language, replacing what ``data_dir`` held."""
+    import yaml
+
+    for old in data_dir.rglob("*.yml"):
+        old.unlink()
+    by_language: dict[str, dict[str, list[str]]] = {}
+    for example in examples:
+        by_language.setdefault(example.language, {}).setdefault(example.intent, []).append(example.text)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for language, intents in by_language.items():
+        nlu = [{"intent": intent, "examples": "".join(f"- {text}\n" for text in texts)} for intent, texts in intents.items()]
+        (data_dir / f"{language}.yml").write_text(
+            yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
 
 
 # ---------------------------------------------------------------- metrics
@@ -413,12 +468,16 @@ def confusion_lines(metrics: dict[str, LanguageMetrics]) -> list[str]:
     return lines
 
 
-def ours_section(ours: SystemResult, languages: Sequence[str]) -> list[str]:
+HELD_OUT_TITLE = "the held-out set (tests/nlu)"
+TUNING_TITLE = f"the tuning split (one nlu_data/ example in {TUNING_SHARE}, not trained on)"
+
+
+def ours_section(ours: SystemResult, languages: Sequence[str], evaluated_on: str = HELD_OUT_TITLE) -> list[str]:
     """Return the Markdown lines about our model: scores per language and worst confusions."""
     metrics = metrics_by_language(ours, languages)
     trained = "reused, trained earlier in" if ours.reused else "trained in"
     return [
-        "# NLU evaluation on the held-out set (tests/nlu)",
+        f"# NLU evaluation on {evaluated_on}",
         "",
         f"Our model ({TITLES[OURS]}) was {trained} {ours.training_seconds:.0f} s (NLU only).",
         "",
@@ -469,7 +528,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--languages", default=",".join(LANGUAGES), help="comma-separated languages to evaluate (default: all five)"
     )
     parser.add_argument("--retrain", action="store_true", help="train even if a model for the same inputs exists")
-    parser.add_argument("--reports", type=Path, default=REPORTS_DIR, help="where to write the reports")
+    parser.add_argument(
+        "--tuning-split",
+        action="store_true",
+        help="train on three quarters of nlu_data/ and evaluate on the rest, not on tests/nlu/ (for tuning)",
+    )
+    parser.add_argument("--reports", type=Path, help="where to write the reports (default reports/nlu or reports/nlu-tuning)")
     return parser
 
 
@@ -491,24 +555,35 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def run(languages: Sequence[str], skip_baselines: bool, retrain: bool, reports: Path) -> list[SystemResult]:
+def run(
+    languages: Sequence[str], skip_baselines: bool, retrain: bool, reports: Path, tuning_split: bool = False
+) -> list[SystemResult]:
     """Evaluate our pipeline, then the baselines (the slow Rasa default last), writing the reports as it goes."""
-    held_out = load_held_out(HELD_OUT_DIR, languages)
     models_dir = reports / "models"
     summary = reports / "summary.md"
     with evaluation_lock(reports):
-        ours = evaluate_rasa(OURS, CONFIG_FILE.read_text(encoding="utf-8"), held_out, models_dir, retrain)
+        training = load_training_data(NLU_DATA_DIR)
+        if tuning_split:
+            data_dir = reports / "data"
+            held_out = [example for example in training if in_tuning_part(example) and example.language in languages]
+            training = [example for example in training if not in_tuning_part(example)]
+            write_training_part(training, data_dir)
+            logger.info("Tuning split: training on %d examples, evaluating on %d held back from nlu_data/", len(training), len(held_out))
+        else:
+            data_dir = NLU_DATA_DIR
+            held_out = load_held_out(HELD_OUT_DIR, languages)
+        ours = evaluate_rasa(OURS, CONFIG_FILE.read_text(encoding="utf-8"), data_dir, held_out, models_dir, retrain)
         write_confusion_matrix(ours.predictions, reports / "confusion_matrix.png")
         write_intent_report(ours, languages, reports / "intent_report.json")
-        head = ours_section(ours, languages)
+        head = ours_section(ours, languages, TUNING_TITLE if tuning_split else HELD_OUT_TITLE)
         write_summary(head, summary)
         print("\n".join(head), flush=True)
         results = [ours]
         if not skip_baselines:
-            results.append(evaluate_tfidf(load_training_data(NLU_DATA_DIR), held_out))
+            results.append(evaluate_tfidf(training, held_out))
             write_summary([*head, *baselines_section(results, languages, pending=True)], summary)
             logger.info("Rasa's default pipeline (2 transformer layers, 100 epochs) takes the longest; reused while nlu_data/ is unchanged")
-            results.append(evaluate_rasa(RASA_DEFAULT, RASA_DEFAULT_CONFIG, held_out, models_dir, retrain))
+            results.append(evaluate_rasa(RASA_DEFAULT, RASA_DEFAULT_CONFIG, data_dir, held_out, models_dir, retrain))
         tail = baselines_section(results, languages, pending=False)
         write_summary([*head, *tail], summary)
         print("\n".join(tail))
@@ -521,7 +596,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     quiet_libraries()
-    run(parse_languages(args.languages), args.skip_baselines, args.retrain, args.reports)
+    reports = args.reports or (TUNING_REPORTS_DIR if args.tuning_split else REPORTS_DIR)
+    run(parse_languages(args.languages), args.skip_baselines, args.retrain, reports, args.tuning_split)
     return 0
 
 
