@@ -1,0 +1,36 @@
+"""The tuning split of `python -m bot.nlu_eval --tuning-split`: stable, a quarter, loadable by Rasa."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.nlu_check import NLU_DATA_DIR, Example, load_training_data, read_nlu_file
+from bot.nlu_eval import TUNING_SHARE, in_tuning_part, write_training_part
+
+
+def test_about_a_quarter_of_every_language_is_held_back() -> None:
+    training = load_training_data(NLU_DATA_DIR)
+    for language in {example.language for example in training}:
+        examples = [example for example in training if example.language == language]
+        share = sum(map(in_tuning_part, examples)) / len(examples)
+        assert abs(share - 1 / TUNING_SHARE) < 0.05, (language, share)
+
+
+def test_adding_examples_does_not_move_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "greet.yml"
+    before = [Example(f"hello number {n}", "greet", "en", path) for n in range(200)]
+    after = before + [Example(f"hi there {n}", "greet", "en", path) for n in range(50)]
+    assert [in_tuning_part(e) for e in before] == [in_tuning_part(e) for e in after[: len(before)]]
+
+
+def test_the_training_part_is_written_as_rasa_nlu_files(tmp_path: Path) -> None:
+    examples = [
+        Example("re-entry?", "reentry_permit", "en", Path("x")),
+        Example("- starts with a dash: and a colon", "reentry_permit", "en", Path("x")),
+        Example("在留カード なくした", "lost_residence_card", "ja", Path("x")),
+    ]
+    (tmp_path / "stale.yml").write_text("old", encoding="utf-8")
+    write_training_part(examples, tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["en.yml", "ja.yml"]
+    read = read_nlu_file(tmp_path / "en.yml", "en") + read_nlu_file(tmp_path / "ja.yml", "ja")
+    assert [(e.text, e.intent, e.language) for e in read] == [(e.text, e.intent, e.language) for e in examples]
