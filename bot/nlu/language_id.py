@@ -57,20 +57,23 @@ _RUSSIAN_WORDS = frozenset(
 _RUSSIAN_ENDINGS = ("ие", "ия", "ию", "ии", "ая", "яя", "ое", "ой", "шь", "еть", "ают", "яют", "уют", "еют")
 _UKRAINIAN_ENDINGS = ("ння", "ття", "ього", "еш", "иш", "ють")
 
-# Han characters only one of the two languages writes: simplified Chinese forms and particles,
-# and the Japanese (shinjitai) forms of the same words. Kanji-only Japanese ("永住許可申請")
-# is told from Chinese by these; lingua alone calls almost any Han text Chinese. Characters
-# both write the same way (没, 来, 号, 写, 那, 里) are in neither set.
+# Han characters that tell Chinese from Japanese. Simplified Chinese forms and Chinese particles,
+# and the traditional forms Taiwan and Hong Kong write where Japanese has its own (shinjitai)
+# form (們, 這, 證, 續): Chinese. The shinjitai forms (変, 証, 続, 帰): Japanese. Kanji-only
+# Japanese ("在留資格変更") is told from Chinese by these; lingua alone calls almost any Han
+# text Chinese. Characters that Japanese and traditional Chinese write alike (許, 請, 資, 問)
+# are not evidence of either: only when nothing else decides do they lean to Japanese, weakly
+# (most Chinese speakers here write simplified, and a traditional-Chinese sentence usually has
+# a particle or a traditional-only form). Characters all three write alike (没, 来, 写) are in
+# no set.
 _CHINESE_ONLY = frozenset(
     "的们这么吗呢吧啊呀嘛您她什个卡说对还给让谁哪怎为过请办丢签许资变证续归劳验营转关发广卖读样气从际险岁"
     "录职业专门问间题时书类备认难审查愿离亲儿东县场机务纷灾护长语话电络连谈经济报该图别满应选换开线网边"
     "见觉习进运动员结级单码钱银馆厅处罚复补权约绍驻迟违强贴妇纳态异议诉讼师窗户"
+    "們這麼嗎說對還給讓誰為過辦簽變證續歸勞驗營轉關發廣賣讀樣氣從險歲錄專查兒縣經濟圖別滿應邊覺單碼錢廳處權遲戶國學區與來寫號沒裡麽啦喔哦幫獲買辭婚"
 )
-_JAPANESE_ONLY = frozenset(
-    "許請資変証続帰労働験営転関発広売読様込気従際険歳録職業専門問間題時書類備認難審査願離親児東県場"
-    "機務紛災護長語話電絡連談経済報該図満応選届払円戻辺実対価総収単銀庁館処罰補復結級員動運進見覚習線網"
-    "開換個権約紹駐遅違強貼婦納態異議訴訟師窓戸弁"
-)
+_JAPANESE_ONLY = frozenset("変証続帰労働験営転関発広売読様込気従険歳録専査児県済図満応届払円戻辺実対価総収単庁処覚権遅戸弁窓駅々")
+_NOT_SIMPLIFIED = frozenset("許請資際職業門問間題時書類備認難審願離親東場機務紛災護長語話電絡連談経報該選銀館罰補復結級員動運進見習線網開換個約紹駐違強貼婦納態異議訴訟師")
 # Hiragana is what Japanese grammar is written in; katakana alone is often a loanword that
 # Chinese speakers in Japan mix in ("在留カード丢了怎么办").
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
@@ -149,6 +152,8 @@ class LanguageIdentifier:
         japanese = sum(char in _JAPANESE_ONLY for char in text)
         if chinese != japanese:
             return Detection("zh" if chinese > japanese else "ja", _margin_confidence(abs(chinese - japanese)))
+        if not chinese and any(char in _NOT_SIMPLIFIED for char in text):
+            return Detection("ja", 0.5)  # "永住許可申請": Japanese or traditional Chinese; leans Japanese
         # Nothing tells them apart ("永住"): lingua decides, and is not sure.
         han = "".join(_HAN_RUN.findall(text))
         detection = self._lingua(han, ("zh", "ja")) or Detection("zh", 0.5)
