@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from actions.db.engine import session_scope
+from actions.db.engine import Unavailable, read_database
 from actions.db.queries import OfficeInfo, office_for_prefecture
 from actions.flows.common import (
     FlowValidation,
@@ -27,7 +26,6 @@ from actions.offices import first_prefecture, utter_office
 from actions.parsing import parse_date, parse_loss_reason
 from actions.procedures import bulleted, fetch_procedure, links_text
 
-logger = logging.getLogger(__name__)
 
 FORM = "lost_card_form"
 SLOTS = ("lost_noticed_date", "loss_reason")
@@ -69,13 +67,13 @@ class ValidateLostCardForm(FlowValidation):
 
 def nearest_office(tracker: Tracker, language: str) -> OfficeInfo | None:
     """Return the office for a place the user named during the flow, if any."""
-    try:
-        with session_scope() as session:
-            prefecture = first_prefecture(session, user_texts_since(tracker, FORM))
-            return office_for_prefecture(session, prefecture, language) if prefecture else None
-    except SQLAlchemyError:
-        logger.exception("Procedures database unavailable for the office lookup")
-        return None
+
+    def read(session: Session) -> OfficeInfo | None:
+        prefecture = first_prefecture(session, user_texts_since(tracker, FORM))
+        return office_for_prefecture(session, prefecture, language) if prefecture else None
+
+    office = read_database(read)
+    return None if isinstance(office, Unavailable) else office
 
 
 class ActionLostCardAnswer(Action):
