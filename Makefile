@@ -17,12 +17,12 @@ PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test setup model db check-content check-nlu evaluate bench e2e-stories clean
+.PHONY: help run test setup model db check-content check-nlu evaluate evaluate-dialogue bench clean
 
 help:
 	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
 	@echo "make test   build what is missing, then run the whole test suite"
-	@echo "make model | db | check-content | check-nlu | evaluate | bench | clean"
+	@echo "make model | db | check-content | check-nlu | evaluate | evaluate-dialogue | bench | clean"
 
 define make_venv
 	@test -n "$(PYTHON)" || { echo "Python 3.10 was not found: install it or run make PYTHON=/path/to/python3.10"; exit 1; }
@@ -79,9 +79,10 @@ check-nlu: setup
 evaluate: setup
 	@$(RASA_VENV)/bin/python -m bot.nlu_eval $(ARGS)
 
-# Re-records tests/stories/ from the real servers after an intended change of the flows.
-e2e-stories: model
-	@$(APP_VENV)/bin/python -m bot.e2e_stories
+# Plays the whole conversations of tests/dialogue/conversations.yml against the real servers
+# and prints the pass rate per language and per repair pattern (docs/dialogue.md).
+evaluate-dialogue: model
+	@$(APP_VENV)/bin/python -m bot.dialogue_eval $(ARGS)
 
 # Starts the real servers and prints REST latency per language, throughput and memory.
 bench: model

@@ -9,22 +9,22 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
+from actions.flows.catalog import FLOW_SLOTS
 from actions.flows.common import latest_entity, latest_intent, latest_text
 from actions.parsing import parse_target_language
 from bot.languages import normalize_language
 
-FLOW_SLOTS = (
-    "lost_noticed_date", "loss_reason",
-    "away_months", "stay_end_date",
-    "birth_date", "child_stays_beyond_60_days",
-    "do_appears_voluntarily", "do_only_overstay", "do_sentenced_for_crime",
-    "do_deported_before", "do_departure_order_before", "do_can_leave_soon",
-    "office_prefecture",
-)
+# What a cancelled flow forgets: every fact, and what the repair mechanism kept.
+RESET_SLOTS = FLOW_SLOTS + ("requested_slot", "repair_attempts", "last_flow", "pending_flow", "answered_facts")
 
 
 # Below this, a detection ("ok", "Osaka") does not switch a conversation's language.
 WEAK_DETECTION = 0.5
+# Russian and Ukrainian, Chinese and Japanese share words and characters: a short message
+# ("не знаю", "до 30.09.2028", "2027年12月31日") detected weakly as the other language of the
+# pair keeps the conversation's language.
+CONFUSABLE = frozenset({frozenset({"ru", "uk"}), frozenset({"zh", "ja"})})
+WEAK_BETWEEN_CONFUSABLE = 0.6
 
 
 def language_before_latest_message(tracker: Tracker) -> str | None:
@@ -70,6 +70,8 @@ class ValidateGlobalSlots(ValidationAction):
         previous = language_before_latest_message(tracker)
         if previous and confidence < WEAK_DETECTION:
             return {"language": previous}
+        if previous and confidence < WEAK_BETWEEN_CONFUSABLE and frozenset({previous, slot_value}) in CONFUSABLE:
+            return {"language": previous}
         return {"language": slot_value}
 
 
@@ -85,4 +87,4 @@ class ActionCancelFlow(Action):
     ) -> list[dict[str, Any]]:
         """Reset every flow slot."""
         dispatcher.utter_message(response="utter_flow_cancelled")
-        return [SlotSet(slot, None) for slot in FLOW_SLOTS] + [SlotSet("requested_slot", None)]
+        return [SlotSet(slot, None) for slot in RESET_SLOTS]

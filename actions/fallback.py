@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from actions.db.engine import Unavailable, read_database
 from actions.db.queries import get_office, get_procedure
+from actions.flows.repair import route_by_facts, start_flow
 from actions.language import reply_language
 from actions.offices import utter_office
 
@@ -31,6 +32,9 @@ class ActionDidYouMean(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Turn the intent ranking into buttons titled in the user's language."""
+        flow = route_by_facts(tracker)
+        if flow is not None:  # "sorry, the baby was born on 25 December": facts of a flow
+            return start_flow(dispatcher, tracker, flow)
         language = reply_language(tracker)
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [item["name"] for item in ranking

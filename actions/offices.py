@@ -5,80 +5,117 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.db.engine import Unavailable, read_database, session_scope
+from actions.db.engine import Unavailable, read_database
 from actions.db.queries import OfficeInfo, find_prefecture, office_for_prefecture
-from actions.flows.common import FlowValidation, latest_text
+from actions.flows.answers import Answer, FlowAnswer
+from actions.flows.catalog import OFFICE
+from actions.flows.common import (
+    CONVERSATION_INTENTS,
+    FlowValidation,
+    Message,
+    latest_text,
+    looks_like_an_answer,
+    question_actions,
+)
 from actions.language import reply_language
 
+FORM = OFFICE.form
+# Below this confidence, a short message in the office form is read as a place name, not small talk.
+SURE = 0.8
 
-FORM = "office_form"
 
-
-def first_prefecture(session: Session, texts: list[str]) -> str | None:
-    """Return the prefecture named in the first of ``texts`` that names one."""
-    for text in texts:
-        if prefecture := find_prefecture(session, text):
-            return prefecture
-    return None
+def office_values(office: OfficeInfo) -> dict[str, str]:
+    """Return the values of the office responses: name, address, phones, prefecture."""
+    return {
+        "office_name": office.name,
+        "address": office.address,
+        "phones": " / ".join(phone.number for phone in office.phones),
+        "prefecture": office.prefecture or "",
+    }
 
 
 def utter_office(dispatcher: CollectingDispatcher, office: OfficeInfo, response: str = "utter_office") -> None:
     """Send an office's name, address and phones (for a prefecture, or as a contact)."""
-    dispatcher.utter_message(
-        response=response,
-        office_name=office.name,
-        address=office.address,
-        phones=" / ".join(phone.number for phone in office.phones),
-        prefecture=office.prefecture or "",
-    )
+    dispatcher.utter_message(response=response, **office_values(office))
 
 
-def _prefecture(tracker: Tracker, language: str, strict: bool) -> str | None:
-    with session_scope() as session:
-        return find_prefecture(session, latest_text(tracker))
+def read_place(message: Message, asked: bool) -> str | None:
+    """Read the prefecture of the place the user names (a prefecture or a city)."""
+    prefecture = read_database(lambda session: find_prefecture(session, message.text))
+    return None if isinstance(prefecture, Unavailable) else prefecture
 
 
 class ValidateOfficeForm(FlowValidation):
     """Read the prefecture or city where the user lives."""
 
-    parsers = {"office_prefecture": _prefecture}
+    flow = OFFICE
+    readers = {"office_prefecture": read_place}
     not_understood = {"office_prefecture": "utter_unknown_place"}
+
+    def meant_as_answer(self, message: Message) -> bool:
+        """Take a short message as a place name ("Paris", "ニューヨーク") unless it is small talk."""
+        confidence = float((message.tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        unclear = message.intent not in CONVERSATION_INTENTS or confidence < SURE
+        return super().meant_as_answer(message) or (looks_like_an_answer(message.text) and unclear)
 
     def name(self) -> str:
         """Return the action's name in the domain."""
         return f"validate_{FORM}"
 
-    async def extract_office_prefecture(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Read the place from the latest message."""
-        return self.extract("office_prefecture", dispatcher, tracker)
 
-
-class ActionOfficeAnswer(Action):
+class ActionOfficeAnswer(FlowAnswer):
     """Send the office that serves the prefecture the user named."""
+
+    flow = OFFICE
 
     def name(self) -> str:
         """Return the action's name in the domain."""
         return "action_office_answer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """Look the office up and send it with the general-guidance reminder."""
-        language = reply_language(tracker)
+    def compose(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> Answer | None:
+        """Look the office up; the general-guidance reminder follows it."""
         prefecture = tracker.get_slot("office_prefecture")
         office = read_database(lambda session: office_for_prefecture(session, prefecture, language))
         if isinstance(office, Unavailable):
             dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return [SlotSet("office_prefecture", None)]
+            return None
+        result = Answer()
         if office is None:
-            dispatcher.utter_message(response="utter_ask_information_center")
+            result.add("utter_ask_information_center")
+        else:
+            result.add("utter_office", **office_values(office))
+            result.add("utter_general_guidance")
+        return result
+
+
+class ActionOfficeInPassing(Action):
+    """Answer a question for an office in the middle of another flow, which then goes on."""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_office_in_passing"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Send the office for the place named, or say how to ask for one."""
+        language = reply_language(tracker)
+
+        def read(session: Session) -> OfficeInfo | None:
+            prefecture = find_prefecture(session, latest_text(tracker))
+            return office_for_prefecture(session, prefecture, language) if prefecture else None
+
+        office = read_database(read)
+        if isinstance(office, Unavailable):
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+        elif office is None:
+            dispatcher.utter_message(response="utter_office_hint")
         else:
             utter_office(dispatcher, office)
-            dispatcher.utter_message(response="utter_general_guidance")
-        return [SlotSet("office_prefecture", None)]
+        return []
+
+
+ASK_ACTIONS = question_actions(OFFICE.slots)

@@ -57,8 +57,6 @@ def fetch_procedure(dispatcher: CollectingDispatcher, key: str, language: str) -
 class ActionAnswerProcedure(Action):
     """Answer the procedure the latest intent asks about."""
 
-    summary_only = False
-
     def name(self) -> str:
         """Return the action's name in the domain."""
         return "action_answer_procedure"
@@ -69,20 +67,6 @@ class ActionAnswerProcedure(Action):
         """Look the procedure up in the reply language and send it."""
         key = (tracker.latest_message.get("intent") or {}).get("name") or ""
         answer = fetch_procedure(dispatcher, key, reply_language(tracker))
-        if answer is None:
-            return []
-        if self.summary_only:
-            dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
-        else:
+        if answer is not None:
             utter_procedure(dispatcher, answer)
         return []
-
-
-class ActionProcedureSummary(ActionAnswerProcedure):
-    """Say the procedure's two-line summary before a guided flow asks its questions."""
-
-    summary_only = True
-
-    def name(self) -> str:
-        """Return the action's name in the domain."""
-        return "action_procedure_summary"

@@ -20,7 +20,7 @@ from bot.paths import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
-from bot.e2e_stories import TODAY  # the action server's "today", so deadlines are known
+from tests.phrases import TODAY  # the action server's "today", so deadlines are known
 
 
 @pytest.fixture(scope="session")

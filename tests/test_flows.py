@@ -1,4 +1,8 @@
-"""The guided flows' actions with a real Tracker and CollectingDispatcher and fixed dates."""
+"""The guided flows' actions with a real Tracker and CollectingDispatcher and fixed dates.
+
+Trackers hold several user events where the behaviour depends on the conversation so far
+(an interruption, a correction after the answer, a switch between flows).
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flows.child_birth import ActionChildBirthAnswer, ValidateChildBirthForm
-from actions.flows.departure_order import REQUIREMENTS, ActionDepartureOrderAnswer, failed_requirements
+from actions.flows.common import FlowQuestion, question_actions
+from actions.flows.departure_order import (
+    REQUIREMENTS,
+    ActionDepartureOrderAnswer,
+    ValidateDepartureOrderForm,
+    failed_requirements,
+)
 from actions.flows.lost_card import ActionLostCardAnswer, ValidateLostCardForm
 from actions.flows.reentry import ActionReentryAnswer, ValidateReentryForm, add_months, choose_permit
+from actions.flows.repair import ActionOfferFlowSwitch, ActionProcedureSummary, ActionRepeatAnswer
 from actions.settings import Settings
 
-FORMS_DOMAIN = {
-    "slots": {},
-    "forms": {
-        "lost_card_form": {"required_slots": ["lost_noticed_date", "loss_reason"]},
-        "reentry_form": {"required_slots": ["away_months", "stay_end_date"]},
-        "child_birth_form": {"required_slots": ["birth_date", "child_stays_beyond_60_days"]},
-    },
-}
+DOMAIN: dict[str, Any] = {"slots": {}, "forms": {}}
+MET = {slot: met_when for slot, met_when in REQUIREMENTS}
 
 
 @pytest.fixture(autouse=True)
@@ -33,23 +38,24 @@ def fixed_world(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_tracker(slots: dict[str, Any], text: str = "", intent: str = "inform", language: str = "en",
-                 active_loop: str | None = None, entities: list | None = None) -> Tracker:
-    """Build a tracker with slots and a latest user message."""
+                 active_loop: str | None = None, entities: list | None = None,
+                 events: list[dict] | None = None, latest_action: str = "action_listen") -> Tracker:
+    """Build a tracker with slots, the events so far and a latest user message."""
     return Tracker(
         sender_id="test",
         slots={"language": language, **slots},
         latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []},
-        events=[{"event": "user", "text": text}],
+        events=(events or []) + [{"event": "user", "text": text}],
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
+        latest_action_name=latest_action,
     )
 
 
-def run(action: Action, tracker: Tracker, domain: dict | None = None) -> tuple[list[dict], list[dict]]:
+def run(action: Action, tracker: Tracker) -> tuple[list[dict], list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, domain or FORMS_DOMAIN))
+    events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
     return dispatcher.messages, events
 
 
@@ -57,29 +63,33 @@ def slot_events(events: list[dict]) -> dict[str, Any]:
     return {event["name"]: event["value"] for event in events if event["event"] == "slot"}
 
 
-# Deadline arithmetic across month and year ends and a leap day.
+def responses(messages: list[dict]) -> list[str]:
+    return [message["response"] for message in messages]
+
+
+# Answers: deadline arithmetic across month and year ends and a leap day.
 @pytest.mark.parametrize(
     ("noticed", "deadline_text"),
-    [
-        ("2026-12-25", "Friday, January 8, 2027"),
-        ("2026-12-17", "Thursday, December 31, 2026"),
-    ],
+    [("2026-12-25", "Friday, January 8, 2027"), ("2026-12-17", "Thursday, December 31, 2026")],
 )
 def test_lost_card_deadline_is_noticed_plus_14_days_with_weekday(noticed: str, deadline_text: str) -> None:
     messages, events = run(ActionLostCardAnswer(), make_tracker({"lost_noticed_date": noticed, "loss_reason": "stolen"}))
-    deadline = messages[0]
-    assert deadline["response"] == "utter_lost_card_deadline"
-    assert deadline["deadline_date"] == deadline_text
-    assert [m["response"] for m in messages[1:]] == [
+    assert messages[0]["response"] == "utter_lost_card_deadline"
+    assert messages[0]["deadline_date"] == deadline_text
+    assert responses(messages[1:]) == [
         "utter_lost_card_proof_stolen", "utter_procedure_documents", "utter_office_hint", "utter_procedure_link"]
-    assert slot_events(events) == {"lost_noticed_date": None, "loss_reason": None}
+    # The facts are kept, so that a correction or a what-if revises this answer.
+    assert slot_events(events) == {
+        "last_flow": "lost_card", "repair_attempts": None,
+        "answered_facts": {"lost_noticed_date": noticed, "loss_reason": "stolen", "lost_card_prefecture": None},
+    }
 
 
 def test_lost_card_deadline_in_japanese_and_russian() -> None:
     messages, _ = run(ActionLostCardAnswer(), make_tracker({"lost_noticed_date": "2026-12-25", "loss_reason": "lost"}, language="ja"))
     assert messages[0]["deadline_date"] == "2027年1月8日金曜日"
     messages, _ = run(ActionLostCardAnswer(), make_tracker({"lost_noticed_date": "2026-12-25", "loss_reason": "lost"}, language="ru"))
-    assert messages[0]["deadline_date"] == "пятница, 8 января 2027\u202fг."
+    assert "8 января 2027" in messages[0]["deadline_date"]
     assert messages[0]["period"] == "14 дней"
 
 
@@ -89,29 +99,33 @@ def test_lost_card_past_deadline_is_said_kindly() -> None:
     assert messages[0]["deadline_date"] == "Sunday, November 15, 2026"
 
 
-def test_lost_card_names_the_office_of_the_city_the_user_mentioned() -> None:
-    tracker = make_tracker({"lost_noticed_date": "2026-12-28", "loss_reason": "lost"}, text="lost it in Sendai")
+def test_lost_card_names_the_office_of_the_place_read_during_the_flow() -> None:
+    tracker = make_tracker({"lost_noticed_date": "2026-12-28", "loss_reason": "lost", "lost_card_prefecture": "miyagi"})
     messages, _ = run(ActionLostCardAnswer(), tracker)
     office = next(m for m in messages if m["response"] == "utter_office")
-    assert "Sendai" in office["office_name"] and office["phones"]
+    assert "Sendai" in office["office_name"] and "022-256-6076" in office["phones"]
+
+
+def test_unsure_loss_reason_shows_both_police_proofs() -> None:
+    messages, _ = run(ActionLostCardAnswer(), make_tracker({"lost_noticed_date": "2026-12-28", "loss_reason": "unsure"}))
+    assert "utter_lost_card_proof_lost" in responses(messages) and "utter_lost_card_proof_stolen" in responses(messages)
 
 
 @pytest.mark.parametrize(
-    ("birth", "stays", "first", "deadline_text"),
+    ("birth", "stays", "expected", "deadline_text"),
     [
-        ("2026-12-20", True, "utter_child_register_birth_first", "Tuesday, January 19, 2027"),
-        ("2026-11-01", True, "utter_child_register_birth_first", "Tuesday, December 1, 2026"),
-        ("2026-12-20", False, "utter_child_leaves_early", None),
+        ("2026-12-20", True, ["utter_child_register_birth_first", "utter_child_deadline"], "Tuesday, January 19, 2027"),
+        ("2026-11-01", True, ["utter_child_register_birth_first", "utter_child_deadline_passed"], "Tuesday, December 1, 2026"),
+        ("2026-12-20", "unsure", ["utter_child_register_birth_first", "utter_child_deadline", "utter_child_stay_unsure"],
+         "Tuesday, January 19, 2027"),
+        ("2026-12-20", False, ["utter_child_leaves_early"], None),
     ],
 )
-def test_child_birth_answer(birth: str, stays: bool, first: str, deadline_text: str | None) -> None:
+def test_child_birth_answer(birth: str, stays: Any, expected: list[str], deadline_text: str | None) -> None:
     messages, _ = run(ActionChildBirthAnswer(), make_tracker({"birth_date": birth, "child_stays_beyond_60_days": stays}))
-    assert messages[0]["response"] == first
+    assert responses(messages)[:len(expected)] == expected
     if deadline_text:
-        deadline = messages[1]
-        assert deadline["deadline_date"] == deadline_text
-        expected = "utter_child_deadline" if deadline_text.endswith("2027") else "utter_child_deadline_passed"
-        assert deadline["response"] == expected
+        assert messages[1]["deadline_date"] == deadline_text
     else:
         assert messages[0]["stay_days"] == "60"
 
@@ -119,7 +133,7 @@ def test_child_birth_answer(birth: str, stays: bool, first: str, deadline_text: 
 def test_leap_year_birth_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_TODAY", "2028-02-10")
     messages, _ = run(ActionChildBirthAnswer(), make_tracker({"birth_date": "2028-02-09", "child_stays_beyond_60_days": True}))
-    assert messages[1]["deadline_date"] == "Friday, March 10, 2028"
+    assert messages[1]["deadline_date"] == "Friday, March 10, 2028"  # 29 February counts
 
 
 @pytest.mark.parametrize(
@@ -148,52 +162,214 @@ def test_reentry_answer_names_the_permit_and_dates() -> None:
     assert messages[-1]["response"] == "utter_procedure_link"
 
 
+def test_reentry_answer_with_a_year_only_says_what_was_assumed() -> None:
+    messages, _ = run(ActionReentryAnswer(), make_tracker({"away_months": 3.0, "stay_end_date": "2031"}))
+    assert responses(messages) == ["utter_reentry_special", "utter_assumed_stay_end", "utter_procedure_link"]
+    assert messages[1]["first"] == "Wednesday, January 1, 2031" and messages[1]["last"] == "Wednesday, December 31, 2031"
+
+
 def test_departure_order_requirements() -> None:
-    met = {slot: met_when for slot, met_when in REQUIREMENTS}
-    assert failed_requirements(met) == []
-    assert failed_requirements({**met, "do_deported_before": True}) == [3]
-    messages, events = run(ActionDepartureOrderAnswer(), make_tracker({**met, "do_only_overstay": False}))
+    assert failed_requirements(MET) == []
+    assert failed_requirements({**MET, "do_deported_before": True}) == [3]
+    messages, _ = run(ActionDepartureOrderAnswer(), make_tracker({**MET, "do_only_overstay": False}))
     assert messages[0]["response"] == "utter_departure_order_not_met"
     assert "no ground for deportation other than overstaying" in messages[0]["requirements"]
     assert messages[0]["deportation_ban_years_short"] == "5"
-    assert all(value is None for value in slot_events(events).values())
-    messages, _ = run(ActionDepartureOrderAnswer(), make_tracker(met))
+    messages, _ = run(ActionDepartureOrderAnswer(), make_tracker(MET))
     assert messages[0]["response"] == "utter_departure_order_met" and messages[0]["reentry_ban_years"] == "1"
 
 
-def test_facts_given_up_front_fill_the_form() -> None:
-    tracker = make_tracker({"requested_slot": None}, text="I lost my card yesterday in Osaka", intent="lost_residence_card")
+def test_an_unsure_requirement_is_never_counted_as_met() -> None:
+    messages, _ = run(ActionDepartureOrderAnswer(), make_tracker({**MET, "do_sentenced_for_crime": "unsure"}))
+    assert "utter_departure_order_met" not in responses(messages)
+    assert messages[0]["response"] == "utter_departure_order_unchecked"
+    assert failed_requirements({**MET, "do_sentenced_for_crime": "unsure"}) == []
+
+
+# Reading answers.
+def test_facts_given_up_front_fill_the_form_on_activation() -> None:
+    # Rasa sets the active loop, with the triggering message, before the first validation.
+    tracker = make_tracker({}, text="I lost my card yesterday in Osaka", intent="lost_residence_card",
+                           latest_action="lost_card_form")
+    tracker.latest_message["message_id"] = "m1"
+    tracker.active_loop = {"name": "lost_card_form", "trigger_message": {"message_id": "m1"}}
     _, events = run(ValidateLostCardForm(), tracker)
-    assert slot_events(events) == {"lost_noticed_date": "2026-12-29", "loss_reason": "lost"}
+    slots = slot_events(events)
+    assert (slots["lost_noticed_date"], slots["loss_reason"], slots["lost_card_prefecture"]) == ("2026-12-29", "lost", "osaka")
+
+
+def test_the_opening_message_names_the_office_even_when_the_date_comes_later() -> None:
+    tracker = make_tracker({}, text="I lost my card in Fukuoka last week", intent="lost_residence_card",
+                           latest_action="action_procedure_summary")
+    _, events = run(ValidateLostCardForm(), tracker)
+    slots = slot_events(events)
+    assert slots["lost_card_prefecture"] == "fukuoka" and "lost_noticed_date" not in slots
 
 
 def test_an_answer_to_the_question_fills_the_slot() -> None:
     tracker = make_tracker({"requested_slot": "away_months"}, text="полгода", language="ru", active_loop="reentry_form")
     _, events = run(ValidateReentryForm(), tracker)
-    assert slot_events(events) == {"away_months": 6.0}
+    assert slot_events(events) == {"away_months": 6.0, "repair_attempts": None}
 
 
-def test_nonsense_is_reasked_politely() -> None:
-    tracker = make_tracker({"requested_slot": "birth_date"}, text="banana", active_loop="child_birth_form")
+def test_nonsense_is_reasked_politely_and_the_third_time_offers_to_stop() -> None:
+    tracker = make_tracker({"requested_slot": "birth_date"}, text="banana", intent="nlu_fallback", active_loop="child_birth_form")
     messages, events = run(ValidateChildBirthForm(), tracker)
-    assert [m["response"] for m in messages] == ["utter_not_a_past_date"]
-    assert slot_events(events) == {"birth_date": None}
+    assert responses(messages) == ["utter_not_a_past_date"]
+    assert slot_events(events) == {"birth_date": None, "repair_attempts": 1.0}
+    tracker = make_tracker({"requested_slot": "birth_date", "repair_attempts": 2.0}, text="banana", intent="nlu_fallback",
+                           active_loop="child_birth_form")
+    messages, _ = run(ValidateChildBirthForm(), tracker)
+    assert responses(messages) == ["utter_not_a_past_date", "utter_flow_stop_hint"]
 
 
-def test_a_future_date_is_not_a_birth_date() -> None:
-    tracker = make_tracker({"requested_slot": "birth_date"}, text="2027-05-01", active_loop="child_birth_form")
+@pytest.mark.parametrize(("text", "slot"), [("2027-05-01", "birth_date"), ("31 February", "birth_date")])
+def test_a_future_or_impossible_date_is_not_stored(text: str, slot: str) -> None:
+    tracker = make_tracker({"requested_slot": slot}, text=text, active_loop="child_birth_form")
     messages, events = run(ValidateChildBirthForm(), tracker)
-    assert slot_events(events) == {"birth_date": None}
+    assert slot_events(events)[slot] is None and responses(messages) == ["utter_not_a_past_date"]
 
 
-def test_stop_is_not_an_answer() -> None:
-    tracker = make_tracker({"requested_slot": "lost_noticed_date"}, text="cancel", intent="stop", active_loop="lost_card_form")
+def test_a_duration_out_of_bounds_is_asked_again() -> None:
+    tracker = make_tracker({"requested_slot": "away_months"}, text="for 200 months", intent="reentry_permit", active_loop="reentry_form")
+    messages, events = run(ValidateReentryForm(), tracker)
+    assert slot_events(events)["away_months"] is None and responses(messages) == ["utter_not_a_duration"]
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("which office do I go to in Yokohama?", "find_immigration_office"),
+    ("can I speak to a human?", "human_handoff"),
+    ("how does health insurance work?", "out_of_scope"),
+    ("tell me about permanent residence", "permanent_residence"),
+    ("cancel", "stop"),
+])
+def test_another_question_is_not_an_answer_so_the_form_is_rejected(text: str, intent: str) -> None:
+    tracker = make_tracker({"requested_slot": "lost_noticed_date"}, text=text, intent=intent, active_loop="lost_card_form")
     messages, events = run(ValidateLostCardForm(), tracker)
-    assert messages == [] and slot_events(events) == {}
+    assert messages == [] and events == []
 
 
-def test_a_button_entity_answers_the_loss_reason() -> None:
-    tracker = make_tracker({"requested_slot": "loss_reason", "lost_noticed_date": "2026-12-29"}, text='/inform{"loss_reason": "disaster"}',
-                           active_loop="lost_card_form", entities=[{"entity": "loss_reason", "value": "disaster"}])
+def test_the_form_reads_nothing_when_it_returns_after_an_interruption() -> None:
+    tracker = make_tracker({"requested_slot": "lost_noticed_date"}, text="yesterday", intent="greet",
+                           active_loop="lost_card_form", latest_action="lost_card_form")
+    tracker.events.extend([{"event": "action_execution_rejected", "name": "lost_card_form"},
+                           {"event": "action", "name": "utter_greet"}])
+    assert run(ValidateLostCardForm(), tracker) == ([], [])
+
+
+@pytest.mark.parametrize(("text", "intent", "language"), [
+    ("no idea", "deny", "en"), ("не знаю", "deny", "ru"), ("不知道", "affirm", "zh"), ("わからない", "unsure", "ja"),
+])
+def test_a_hedge_is_never_a_yes_or_a_no(text: str, intent: str, language: str) -> None:
+    tracker = make_tracker({"requested_slot": "do_sentenced_for_crime"}, text=text, intent=intent, language=language,
+                           active_loop="departure_order_form")
+    messages, events = run(ValidateDepartureOrderForm(), tracker)
+    assert slot_events(events)["do_sentenced_for_crime"] == "unsure"
+    assert responses(messages) == ["utter_unsure_do_sentenced_for_crime"]
+
+
+def test_a_hedge_about_a_date_is_explained_and_asked_again() -> None:
+    tracker = make_tracker({"requested_slot": "stay_end_date", "away_months": 3.0}, text="I don't know", intent="unsure",
+                           active_loop="reentry_form")
+    messages, events = run(ValidateReentryForm(), tracker)
+    assert responses(messages) == ["utter_unsure_stay_end_date"] and slot_events(events) == {"stay_end_date": None}
+
+
+def test_a_correction_during_the_flow_changes_only_that_fact() -> None:
+    tracker = make_tracker({"requested_slot": "loss_reason", "lost_noticed_date": "2026-12-29"}, text="no, it was on Monday",
+                           active_loop="lost_card_form")
     _, events = run(ValidateLostCardForm(), tracker)
-    assert slot_events(events) == {"loss_reason": "disaster"}
+    assert slot_events(events) == {"lost_noticed_date": "2026-12-28"}
+
+
+ANSWERED_LOST = {"lost_noticed_date": "2026-12-29", "loss_reason": "lost", "lost_card_prefecture": None}
+
+
+def test_a_correction_after_the_answer_keeps_the_other_facts() -> None:
+    tracker = make_tracker({**ANSWERED_LOST, "last_flow": "lost_card", "answered_facts": ANSWERED_LOST},
+                           text="hmm, maybe someone took it from my bag", intent="lost_residence_card",
+                           latest_action="action_procedure_summary")
+    _, events = run(ValidateLostCardForm(), tracker)
+    slots = slot_events(events)
+    assert slots["loss_reason"] == "stolen" and "lost_noticed_date" not in slots
+    messages, _ = run(ActionProcedureSummary(), tracker)
+    assert messages == [], "a correction gives the answer again without the introduction"
+
+
+def test_the_same_opening_again_starts_afresh() -> None:
+    tracker = make_tracker({**ANSWERED_LOST, "last_flow": "lost_card", "answered_facts": ANSWERED_LOST},
+                           text="I lost my residence card", intent="lost_residence_card",
+                           latest_action="action_procedure_summary")
+    _, events = run(ValidateLostCardForm(), tracker)
+    assert slot_events(events)["lost_noticed_date"] is None
+
+
+def test_a_what_if_after_the_answer_changes_one_fact() -> None:
+    answered = {"away_months": 8.0, "stay_end_date": "2028-03-31"}
+    tracker = make_tracker({**answered, "last_flow": "reentry", "answered_facts": answered},
+                           text="а если я задержусь на 2 года?", language="ru")
+    _, events = run(ValidateReentryForm(), tracker)
+    slots = slot_events(events)
+    assert slots["away_months"] == 24.0 and "stay_end_date" not in slots
+
+
+def test_the_revised_answer_starts_with_what_changed() -> None:
+    answered = {"away_months": 8.0, "stay_end_date": "2028-03-31"}
+    tracker = make_tracker({"away_months": 24.0, "stay_end_date": "2028-03-31", "last_flow": "reentry",
+                            "answered_facts": answered})
+    messages, _ = run(ActionReentryAnswer(), tracker)
+    assert responses(messages)[:2] == ["utter_fact_changed", "utter_reentry_stay_ends_first"]
+    assert messages[0]["changes"] == "how long you will be away: 24 months"
+
+
+def test_a_year_only_end_of_stay_is_kept_when_the_answer_is_the_same_all_year() -> None:
+    tracker = make_tracker({"requested_slot": "stay_end_date", "away_months": 3.0}, text="до 2031 года", language="ru",
+                           active_loop="reentry_form")
+    _, events = run(ValidateReentryForm(), tracker)
+    assert slot_events(events)["stay_end_date"] == "2031"
+
+
+def test_a_month_only_end_of_stay_asks_for_the_day_when_the_answer_depends_on_it() -> None:
+    # Back on 2027-03-30: a period of stay ending in March 2027 may end before or after that.
+    tracker = make_tracker({"requested_slot": "stay_end_date", "away_months": 3.0}, text="until March 2027",
+                           active_loop="reentry_form")
+    messages, events = run(ValidateReentryForm(), tracker)
+    assert slot_events(events)["stay_end_date"] is None and responses(messages) == ["utter_need_exact_day"]
+
+
+def test_switching_flows_reads_the_facts_of_the_message_that_asked_for_the_other_flow() -> None:
+    events = [{"event": "user", "text": "I lost my card", "parse_data": {}},
+              {"event": "user", "text": "I'm going home for 3 months", "parse_data": {}}]
+    tracker = make_tracker({"pending_flow": "reentry", "requested_slot": None}, text="/switch_flow", intent="switch_flow",
+                           events=events, latest_action="action_procedure_summary")
+    _, slot_events_ = run(ValidateReentryForm(), tracker)
+    assert slot_events(slot_events_)["away_months"] == 3.0 and slot_events(slot_events_)["pending_flow"] is None
+
+
+def test_the_switch_offer_remembers_the_other_flow() -> None:
+    tracker = make_tracker({}, text="can I go home for 3 months?", intent="reentry_permit", active_loop="lost_card_form")
+    messages, events = run(ActionOfferFlowSwitch(), tracker)
+    assert responses(messages) == ["utter_offer_flow_switch"]
+    assert messages[0]["current"] == "lost card" and messages[0]["wanted"] == "trip abroad"
+    assert slot_events(events) == {"pending_flow": "reentry"}
+
+
+def test_the_question_after_an_interruption_says_where_the_conversation_returns() -> None:
+    ask = next(action for action in question_actions(("lost_noticed_date",)))
+    rejected = [{"event": "action_execution_rejected", "name": "lost_card_form"}, {"event": "action", "name": "utter_greet"}]
+    tracker = make_tracker({}, text="hi", intent="greet", active_loop="lost_card_form")
+    tracker.events.extend(rejected)
+    messages, _ = run(ask(), tracker)
+    assert responses(messages) == ["utter_flow_resume", "utter_ask_lost_noticed_date"] and messages[0]["flow"] == "lost card"
+    messages, _ = run(ask(), make_tracker({}, text="I lost my card", intent="lost_residence_card", active_loop="lost_card_form"))
+    assert responses(messages) == ["utter_ask_lost_noticed_date"]
+    assert issubclass(ask, FlowQuestion)
+
+
+def test_repeat_sends_the_key_line_of_the_last_answer_again() -> None:
+    tracker = make_tracker({"birth_date": "2026-12-20", "child_stays_beyond_60_days": True, "last_flow": "child_birth"},
+                           text="what was the deadline again?", intent="repeat")
+    messages, _ = run(ActionRepeatAnswer(), tracker)
+    assert responses(messages) == ["utter_child_deadline"] and messages[0]["deadline_date"] == "Tuesday, January 19, 2027"
+    messages, _ = run(ActionRepeatAnswer(), make_tracker({}, text="repeat please", intent="repeat"))
+    assert responses(messages) == ["utter_nothing_to_repeat"]

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from actions.flows.common import long_date
-from bot.e2e_stories import CHILD, DEPARTURE, LOST, NO, REENTRY, YES, YESTERDAY
+from tests.phrases import CHILD, DEPARTURE, LOST, NO, REENTRY, YES, YESTERDAY
 from tests.conftest import TODAY, chat, response_text, texts
 
 LANGUAGES = ("en", "ru", "uk", "zh", "ja")

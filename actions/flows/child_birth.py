@@ -3,103 +3,103 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flows.common import FlowValidation, day_count, latest_intent, latest_text, long_date, today_in_japan
+from actions.flows.answers import Answer, FlowAnswer
+from actions.flows.catalog import CHILD_BIRTH, UNSURE
+from actions.flows.common import (
+    FlowQuestion,
+    FlowValidation,
+    past_date_reader,
+    Message,
+    day_count,
+    long_date,
+    question_actions,
+    today_in_japan,
+)
 from actions.language import reply_language
-from actions.parsing import parse_date, parse_yes_no
+from actions.parsing import parse_stay_plan, parse_yes_no
 from actions.procedures import bulleted, fetch_procedure, links_text
 
-FORM = "child_birth_form"
-SLOTS = ("birth_date", "child_stays_beyond_60_days")
+FORM = CHILD_BIRTH.form
 
 
-def _birth_date(tracker: Tracker, language: str, strict: bool) -> str | None:
-    today = today_in_japan()
-    date = parse_date(latest_text(tracker), language, today, prefer="past", strict=strict)
-    return date.isoformat() if date and date <= today else None
+# Reads the child's date of birth.
+read_birth_date = past_date_reader(CHILD_BIRTH.intent)
 
 
-def _stays(tracker: Tracker, language: str, strict: bool) -> bool | None:
-    return None if strict else parse_yes_no(latest_text(tracker), latest_intent(tracker))
+def read_stays(message: Message, asked: bool) -> bool | None:
+    """Read whether the child will stay in Japan beyond 60 days ("she will live here with us")."""
+    plan = parse_stay_plan(message.text)
+    if plan is not None or not asked:
+        return plan
+    return parse_yes_no(message.text, message.intent)
 
 
 class ValidateChildBirthForm(FlowValidation):
     """Read the child's date of birth and whether the child stays beyond 60 days."""
 
-    parsers = {"birth_date": _birth_date, "child_stays_beyond_60_days": _stays}
+    flow = CHILD_BIRTH
+    readers = {"birth_date": read_birth_date, "child_stays_beyond_60_days": read_stays}
     not_understood = {"birth_date": "utter_not_a_past_date", "child_stays_beyond_60_days": "utter_not_yes_no"}
+    unsure_allowed = frozenset({"child_stays_beyond_60_days"})
 
     def name(self) -> str:
         """Return the action's name in the domain."""
         return f"validate_{FORM}"
 
-    async def extract_birth_date(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Read the date of birth."""
-        return self.extract("birth_date", dispatcher, tracker)
 
-    async def extract_child_stays_beyond_60_days(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Read whether the child will stay in Japan beyond 60 days after birth."""
-        return self.extract("child_stays_beyond_60_days", dispatcher, tracker)
-
-
-class ActionChildBirthAnswer(Action):
+class ActionChildBirthAnswer(FlowAnswer):
     """Tell the birth-notification step, the last day to apply, and the documents."""
+
+    flow = CHILD_BIRTH
 
     def name(self) -> str:
         """Return the action's name in the domain."""
         return "action_child_birth_answer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """Compute birth + 30 days and send the personal answer."""
-        language = reply_language(tracker)
-        reset = [SlotSet(slot, None) for slot in SLOTS]
+    def compose(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> Answer | None:
+        """Compute birth + 30 days; a child who leaves early needs no application."""
         answer = fetch_procedure(dispatcher, "child_born_in_japan", language)
         if answer is None:
-            return reset
+            return None
         birth = dt.date.fromisoformat(tracker.get_slot("birth_date"))
         stay_days = answer.values["stay_beyond_days"]
-        if not tracker.get_slot("child_stays_beyond_60_days"):
-            dispatcher.utter_message(response="utter_child_leaves_early", stay_days=stay_days)
-            dispatcher.utter_message(response="utter_procedure_link", links=links_text(answer))
-            return reset
+        stays = tracker.get_slot("child_stays_beyond_60_days")
+        result = Answer()
+        if stays is False:
+            result.add("utter_child_leaves_early", stay_days=stay_days)
+            result.add("utter_procedure_link", links=links_text(answer))
+            return result
         days = answer.deadlines["apply"].days
         deadline = birth + dt.timedelta(days=days)
         today = today_in_japan()
         values = {"deadline_date": long_date(deadline, language), "birth_date": long_date(birth, language),
                   "period": day_count(days, language), "stay_days": stay_days}
-        dispatcher.utter_message(response="utter_child_register_birth_first")
+        result.add("utter_child_register_birth_first")
         if deadline >= today:
-            dispatcher.utter_message(response="utter_child_deadline", days_left=day_count((deadline - today).days, language), **values)
+            result.add("utter_child_deadline", key=True, days_left=day_count((deadline - today).days, language), **values)
         else:
-            dispatcher.utter_message(response="utter_child_deadline_passed", **values)
-        dispatcher.utter_message(response="utter_procedure_documents", documents=bulleted(answer.documents))
-        dispatcher.utter_message(response="utter_procedure_link", links=links_text(answer))
-        return reset
+            result.add("utter_child_deadline_passed", key=True, **values)
+        if stays == UNSURE:
+            result.add("utter_child_stay_unsure", stay_days=stay_days)
+        result.add("utter_procedure_documents", documents=bulleted(answer.documents))
+        result.add("utter_procedure_link", links=links_text(answer))
+        return result
 
 
-class ActionAskChildStays(Action):
+class AskChildStays(FlowQuestion):
     """Ask whether the child stays beyond the number of days the procedures database holds."""
 
-    def name(self) -> str:
-        """Return the name a form calls to ask for this slot."""
-        return "action_ask_child_stays_beyond_60_days"
+    slot = "child_stays_beyond_60_days"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         """Send the question with yes/no buttons."""
         answer = fetch_procedure(dispatcher, "child_born_in_japan", reply_language(tracker))
         if answer is not None:
             dispatcher.utter_message(response="utter_child_stays_question", stay_days=answer.values["stay_beyond_days"])
-        return []
+
+
+ASK_ACTIONS = question_actions(("birth_date",))

@@ -1,26 +1,65 @@
-"""What the guided flows share: reading answers from free text and writing dates per language."""
+"""What the guided flows share: reading facts from a message, and the one repair mechanism.
+
+Every form's validation action is a `FlowValidation`: it reads the facts of its flow from the
+latest message (the question asked, facts given up front, corrections of earlier answers) and
+decides what the message was:
+
+- an answer, or a correction: the slots it fills or changes;
+- a hedge ("I don't know"): an explanation, and "unsure" where the flow can go on without it;
+- an attempt that cannot be read ("31 February", "200 months", gibberish): a polite re-ask,
+  and after the third one in a row the Stop button;
+- anything else (another question, a person, small talk, stop): nothing, so that Rasa's form
+  rejects and the rules answer it; the form then asks its question again, saying
+  "Back to your …" (`FlowQuestion`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from abc import ABC, abstractmethod
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_timedelta
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions.db.engine import Unavailable, read_database
+from actions.db.queries import get_labels
+from actions.flows.catalog import UNSURE, FlowSpec, flow_by_form, flow_by_key
 from actions.language import reply_language
+from actions.parsing import is_unsure, parse_date
 
 JAPAN = ZoneInfo("Asia/Tokyo")
 BABEL_LOCALES = {"en": "en", "ru": "ru", "uk": "uk", "zh": "zh_Hans", "ja": "ja"}
-# Messages that are not answers: the flow stops or changes language instead of re-asking.
-INTERRUPTING_INTENTS = frozenset({"stop", "change_language"})
 REQUESTED_SLOT = "requested_slot"
+REPAIR_ATTEMPTS = "repair_attempts"
+LAST_FLOW = "last_flow"
+PENDING_FLOW = "pending_flow"
+# Messages that steer the conversation: never an answer, the rules handle them.
+STEERING_INTENTS = frozenset({"stop", "change_language", "switch_flow", "resume_flow", "repeat"})
+# Messages that are meant as an answer even when nothing can be read from them.
+ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "unsure", "nlu_fallback"})
+# Messages that are never an answer to a form's question, however short.
+CONVERSATION_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge", "human_handoff", "help",
+                                  "stop", "change_language"})
+# Unreadable answers in a row before the re-ask also offers to stop.
+STOP_HINT_AFTER = 3
+
+
+class Invalid:
+    """A value was given but cannot be used (a future date of loss, 200 months)."""
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID = Invalid()
 
 
 def today_in_japan() -> dt.date:
@@ -43,14 +82,14 @@ def day_count(days: int, language: str) -> str:
                             locale=BABEL_LOCALES.get(language, "en"))
 
 
-def latest_text(tracker: Tracker) -> str:
-    """Return the text of the latest user message."""
-    return tracker.latest_message.get("text") or ""
-
-
 def latest_intent(tracker: Tracker) -> str | None:
     """Return the intent of the latest user message."""
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    """Return the text of the latest user message."""
+    return tracker.latest_message.get("text") or ""
 
 
 def latest_entity(tracker: Tracker, entity: str) -> Any:
@@ -58,46 +97,241 @@ def latest_entity(tracker: Tracker, entity: str) -> Any:
     return next(tracker.get_latest_entity_values(entity), None)
 
 
-def user_texts_since(tracker: Tracker, action_name: str) -> list[str]:
-    """Return the user's messages since ``action_name`` (a form) last started."""
-    texts: list[str] = []
+def user_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """Return the user's messages of the conversation, oldest first."""
+    return [event for event in tracker.events if event.get("event") == "user"]
+
+
+def fact_text(tracker: Tracker) -> str:
+    """Return the text to read facts from: the latest message, or the one a switch button answers.
+
+    After "/switch_flow" the facts are in the message that asked about the other flow.
+    """
+    if latest_intent(tracker) == "switch_flow":
+        messages = user_events(tracker)
+        return (messages[-2].get("text") or "") if len(messages) > 1 else ""
+    return latest_text(tracker)
+
+
+def activated_by_latest_message(tracker: Tracker, form: str) -> bool:
+    """Tell whether ``form`` is being activated by the latest message (or is not active at all).
+
+    Rasa sets the active loop before the form's first validation, with the message that
+    triggered it; later messages of the same form are answers.
+    """
+    loop = tracker.active_loop or {}
+    if loop.get("name") != form:
+        return True
+    trigger = (loop.get("trigger_message") or {}).get("message_id")
+    return trigger is not None and trigger == tracker.latest_message.get("message_id")
+
+
+def resuming_after_interruption(tracker: Tracker, form: str) -> bool:
+    """Tell whether ``form`` runs again after Rasa rejected it for this message (an interruption)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            texts.append(event.get("text") or "")
-        if event.get("event") == "action" and event.get("name") == action_name and len(texts) > 1:
-            break
-    return list(reversed(texts))
+            return False
+        if event.get("event") == "action_execution_rejected" and event.get("name") == form:
+            return True
+    return False
+
+
+def looks_like_an_answer(text: str) -> bool:
+    """Tell whether a text is short, or has a digit, as answers to the flows' questions are."""
+    compact = "".join(text.split())
+    cjk = sum(1 for char in compact if "\u3040" <= char <= "\u9fff")
+    short = len(text.split()) <= 3 and (cjk <= 8 if cjk else len(compact) <= 30)
+    return short or any(char.isdigit() for char in text)
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the latest message holds, as the fact readers see it."""
+
+    text: str
+    language: str
+    today: dt.date
+    intent: str | None
+    tracker: Tracker
+
+    def entity(self, name: str) -> Any:
+        """Return an entity a button sent, or None."""
+        return latest_entity(self.tracker, name) if self.intent != "switch_flow" else None
+
+
+# reader(message, asked) -> value, INVALID, or None when the message says nothing about it.
+Reader = Callable[[Message, bool], Any]
+
+
+def past_date_reader(flow_intent: str) -> Reader:
+    """Make a reader of a day in the past (when a loss was noticed, a date of birth).
+
+    Month names are read when the message answers the question or is about the flow; a day in
+    the future cannot be the answer.
+    """
+
+    def read(message: Message, asked: bool) -> Any:
+        loose = asked or message.intent in (flow_intent, "inform")
+        date = parse_date(message.text, message.language, message.today, prefer="past", strict=not loose)
+        if date is None:
+            return None
+        return date.isoformat() if date <= message.today else (INVALID if asked else None)
+
+    return read
 
 
 class FlowValidation(FormValidationAction, ABC):
-    """Fill a form's slots from free text: the slot it asked for, or facts given up front.
+    """Fill one flow's slots from free text, and repair the conversation when it strays.
 
-    Subclasses map each slot to a parser and to the response sent when an answer to that
-    slot cannot be read; `extract_<slot>` methods call `extract` (rasa-sdk finds them by name).
+    Subclasses give the flow, a reader per slot, and the responses for an unreadable answer
+    and for a hedge; `review` may adjust what was read (e.g. an interval of dates).
     """
 
-    # slot -> parse(tracker, language, strict); strict parsing (no guessing from loose words)
-    # is used for facts given up front, when the slot was not asked for.
-    parsers: dict[str, Callable[[Tracker, str, bool], Any]] = {}
+    flow: FlowSpec
+    readers: dict[str, Reader] = {}
     not_understood: dict[str, str] = {}
-    # Slots that may be filled from a message that answered another question.
-    fill_any_time: frozenset[str] = frozenset()
+    # Slots a hedge may answer ("unsure"); for the others a hedge is explained and asked again.
+    unsure_allowed: frozenset[str] = frozenset()
 
     @abstractmethod
     def name(self) -> str:
         """Return `validate_<form name>`; abstract so rasa-sdk registers only the real forms."""
 
-    def extract(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        """Read one slot from the latest message; re-ask politely when it was asked and unreadable."""
-        if latest_intent(tracker) in INTERRUPTING_INTENTS or tracker.get_slot(slot) is not None:
+    def review(self, updates: dict[str, Any], message: Message, dispatcher: CollectingDispatcher,
+               asked: str | None) -> dict[str, Any]:
+        """Adjust the slot updates read from one message (override per flow)."""
+        return updates
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Return the slot events for the latest message (none means: not an answer)."""
+        updates = self.decide(dispatcher, tracker)
+        return [SlotSet(slot, value) for slot, value in updates.items()]
+
+    def read(self, tracker: Tracker, asked: str | None) -> tuple[Message, dict[str, Any]]:
+        """Read every fact of the flow that the latest message states."""
+        message = Message(fact_text(tracker), reply_language(tracker), today_in_japan(),
+                          latest_intent(tracker), tracker)
+        found = {slot: reader(message, slot == asked) for slot, reader in self.readers.items()}
+        return message, {slot: value for slot, value in found.items() if value is not None}
+
+    def decide(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """Decide what the latest message is for this form (see the module docstring)."""
+        intent = latest_intent(tracker)
+        activating = activated_by_latest_message(tracker, self.flow.form)
+        if intent in STEERING_INTENTS and not activating:
             return {}
-        requested = tracker.get_slot(REQUESTED_SLOT)
-        if requested not in (None, slot) and slot not in self.fill_any_time:
+        if not activating and resuming_after_interruption(tracker, self.flow.form):
+            return {}  # the form runs again after an interruption: nothing new to read
+        asked = None if activating else tracker.get_slot(REQUESTED_SLOT)
+        message, found = self.read(tracker, asked)
+        if asked in self.unsure_allowed and not activating and (is_unsure(message.text) or intent == "unsure"):
+            return self._hedge(dispatcher, asked)  # "I don't know yet, we might move" is not a no
+        valid = {slot: value for slot, value in found.items() if value is not INVALID}
+        if activating:
+            return self.review(self._activation(tracker, valid, intent), message, dispatcher, asked)
+        updates = {slot: value for slot, value in valid.items() if value != tracker.get_slot(slot)}
+        if asked in valid:
+            return self.review({**updates, REPAIR_ATTEMPTS: None}, message, dispatcher, asked)
+        meant_as_answer = self.meant_as_answer(message)
+        if updates and meant_as_answer:  # a correction of an earlier answer; the question is asked again
+            return self.review(updates, message, dispatcher, asked)
+        if asked is None:
             return {}
-        value = self.parsers[slot](tracker, reply_language(tracker), requested != slot)
-        if value is not None:
-            return {slot: value}
-        if requested == slot:
-            dispatcher.utter_message(response=self.not_understood[slot])
-            return {slot: None}
-        return {}
+        if is_unsure(message.text) or intent == "unsure":
+            return self._hedge(dispatcher, asked)
+        if found.get(asked) is INVALID or meant_as_answer:
+            return self._ask_again(dispatcher, tracker, asked)
+        return {}  # another question: Rasa rejects the form and the rules answer it
+
+    def _activation(self, tracker: Tracker, found: dict[str, Any], intent: str | None) -> dict[str, Any]:
+        """Start the flow: keep the earlier facts for a correction or a what-if, else start afresh."""
+        revising = tracker.get_slot(LAST_FLOW) == self.flow.key and (
+            self.changes_answer(tracker, found) or intent == "inform")
+        updates: dict[str, Any] = {REPAIR_ATTEMPTS: None, PENDING_FLOW: None}
+        for slot in self.flow.facts:
+            if slot in found:
+                updates[slot] = found[slot]
+            elif not revising and tracker.get_slot(slot) is not None:
+                updates[slot] = None
+        if not revising:
+            updates["answered_facts"] = None
+        return updates
+
+    def meant_as_answer(self, message: Message) -> bool:
+        """Tell whether a message that could not be read was meant as an answer (not another question).
+
+        An unclear message (the fallback) is an answer attempt when it is short or has a number
+        ("banana", "31st of Smarch"); a longer one is more likely another question.
+        """
+        if message.intent == "nlu_fallback":
+            return looks_like_an_answer(message.text)
+        return message.intent in ANSWER_INTENTS or message.intent == self.flow.intent
+
+    def changes_answer(self, tracker: Tracker, found: dict[str, Any]) -> bool:
+        """Tell whether facts read from a message differ from those of the answer just given.
+
+        "maybe someone took it" after a lost-card answer is a correction; "I lost my card"
+        again, with nothing new, starts the flow afresh.
+        """
+        if tracker.get_slot(LAST_FLOW) != self.flow.key:
+            return False
+        return any(value is not INVALID and value != tracker.get_slot(slot) for slot, value in found.items())
+
+    def _hedge(self, dispatcher: CollectingDispatcher, asked: str) -> dict[str, Any]:
+        dispatcher.utter_message(response=f"utter_unsure_{asked}")
+        if asked in self.unsure_allowed:
+            return {asked: UNSURE, REPAIR_ATTEMPTS: None}
+        return {asked: None}
+
+    def _ask_again(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: str) -> dict[str, Any]:
+        attempts = int(tracker.get_slot(REPAIR_ATTEMPTS) or 0) + 1
+        dispatcher.utter_message(response=self.not_understood[asked])
+        if attempts >= STOP_HINT_AFTER:
+            dispatcher.utter_message(response="utter_flow_stop_hint")
+        return {asked: None, REPAIR_ATTEMPTS: float(attempts)}
+
+
+class FlowQuestion(Action):
+    """Ask a flow's question; after an interruption, first say "Back to your …" with buttons.
+
+    One subclass per slot is made by `question_actions`; the question itself is the domain
+    response `utter_ask_<slot>`.
+    """
+
+    slot = ""
+
+    def name(self) -> str:
+        """Return the name a form calls to ask for this slot."""
+        return f"action_ask_{self.slot}"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Send the question (override for questions with values from the database)."""
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Say where the conversation returns to, then ask."""
+        flow = flow_by_form(tracker.active_loop.get("name"))
+        if flow is not None and resuming_after_interruption(tracker, flow.form):
+            dispatcher.utter_message(response="utter_flow_resume", flow=flow_title(flow, reply_language(tracker)))
+        self.ask(dispatcher, tracker)
+        return []
+
+
+def question_actions(slots: tuple[str, ...], base: type[FlowQuestion] = FlowQuestion) -> list[type[FlowQuestion]]:
+    """Make the `action_ask_<slot>` action of each slot (rasa-sdk registers every subclass)."""
+    return [type(f"Ask_{slot}", (base,), {"slot": slot, "__doc__": f"Ask for {slot}."}) for slot in slots]
+
+
+def flow_title(flow: FlowSpec, language: str) -> str:
+    """Return a flow's name in ``language`` ("lost card"), from the content labels."""
+    labels = read_database(lambda session: get_labels(session, language))
+    return flow.key.replace("_", " ") if isinstance(labels, Unavailable) else labels.get(f"flow_{flow.key}", flow.key)
+
+
+def last_answered_flow(tracker: Tracker) -> FlowSpec | None:
+    """Return the flow whose personal answer was given last, or None."""
+    return flow_by_key(tracker.get_slot(LAST_FLOW))
