@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import dateparser
 
 from actions.parsing_words import (
+    _WORD_NUMBERS,
     DURATION_BOUNDS_MONTHS,
     LOSS_REASONS,
     duration_in_bounds,
@@ -35,15 +36,19 @@ __all__ = [
     "parse_stay_plan", "parse_target_language", "parse_yes_no",
 ]
 
+# Number words ("two days ago", "три дня назад"), longest first so that "одинадцять" wins over "один".
+_NUMBER_WORDS = "|".join(sorted((re.escape(word) for word in _WORD_NUMBERS), key=len, reverse=True))
 _PAST_YEARS, _FUTURE_YEARS = 10, 15  # a date further from today than this is a misreading, not an answer
 
 _RELATIVE_DAYS = [
     (r"day before yesterday|позавчера|позавчора|前天|1昨日|おととい", -2),
-    (r"yesterday|вчера|вчора|昨天|昨日|きのう", -1),
+    (r"yesterday|вчера|вчора|учора|昨天|昨日|きのう", -1),
     (r"today|сегодня|сьогодні|今天|今日|きょう", 0),
     (r"tomorrow|завтра|明天|明日|あした", 1),
 ]
-_DAYS_AGO = re.compile(r"(\d+)\s*(?:days? ago|дн(?:я|ей|і|ів)? (?:назад|тому)|天前|日前|日まえ|にち\s*(?:まえ|前))")
+_DAYS_AGO = re.compile(
+    rf"(\d+|{_NUMBER_WORDS})\s*(?:days? ago|дн(?:я|ей|і|ів)? (?:назад|тому)|天前|日前|日まえ|にち\s*(?:まえ|前))"
+)
 _WEEKS_AGO = re.compile(
     r"(?:(\d+)\s*)?(?:weeks? ago|недел[юиь]\w* назад|тижн\w* тому|тиждень тому|[个個]?星期前|周前|週間前|しゅうかん\s*まえ)"
 )
@@ -184,7 +189,8 @@ def _relative_day(text: str, today: dt.date) -> dt.date | None:
         if re.search(pattern, text):
             return today + dt.timedelta(days=offset)
     if match := _DAYS_AGO.search(text):
-        return _days_ago(int(match.group(1)), today)
+        raw = match.group(1)
+        return _days_ago(int(raw) if raw.isdigit() else int(_WORD_NUMBERS[raw]), today)
     if match := _KANA_DAYS_AGO.search(text):
         return _days_ago(_KANA_DAYS[match.group(1)], today)
     if match := _WEEKS_AGO.search(text):

@@ -76,7 +76,8 @@ def rasa_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rasa_server(trained_model: Path, action_server: str, rasa_workdir: Path) -> Iterator[str]:
     """Run the Rasa server with the REST channel on a free port; return its base URL."""
     try:
-        with local_servers.rasa_server(trained_model, action_server, rasa_workdir) as server:
+        # The HTTP API (on 127.0.0.1 only) lets tests ask the NLU what it reads (/model/parse).
+        with local_servers.rasa_server(trained_model, action_server, rasa_workdir, enable_api=True) as server:
             yield server.url
     except local_servers.ServerStartError as error:
         pytest.fail(str(error))

@@ -24,7 +24,7 @@ from actions.flows.departure_order import (
 )
 from actions.flows.lost_card import ActionLostCardAnswer, ValidateLostCardForm
 from actions.flows.reentry import ActionReentryAnswer, ValidateReentryForm, add_months, choose_permit
-from actions.flows.repair import ActionOfferFlowSwitch, ActionProcedureSummary, ActionRepeatAnswer
+from actions.flows.repair import ActionProcedureSummary, ActionRepeatAnswer
 from actions.settings import Settings
 
 DOMAIN: dict[str, Any] = {"slots": {}, "forms": {}}
@@ -346,12 +346,23 @@ def test_switching_flows_reads_the_facts_of_the_message_that_asked_for_the_other
     assert slot_events(slot_events_)["away_months"] == 3.0 and slot_events(slot_events_)["pending_flow"] is None
 
 
-def test_the_switch_offer_remembers_the_other_flow() -> None:
-    tracker = make_tracker({}, text="can I go home for 3 months?", intent="reentry_permit", active_loop="lost_card_form")
-    messages, events = run(ActionOfferFlowSwitch(), tracker)
+@pytest.mark.parametrize(("validation", "form", "asked", "intent", "wanted"), [
+    (ValidateLostCardForm, "lost_card_form", "lost_noticed_date", "reentry_permit", "reentry"),
+    (ValidateReentryForm, "reentry_form", "stay_end_date", "child_born_in_japan", "child_birth"),
+    (ValidateDepartureOrderForm, "departure_order_form", "do_only_overstay", "lost_residence_card", "lost_card"),
+])
+def test_another_flow_in_the_middle_offers_to_switch(validation: type, form: str, asked: str, intent: str, wanted: str) -> None:
+    tracker = make_tracker({"requested_slot": asked}, text="and another thing", intent=intent, active_loop=form)
+    messages, events = run(validation(), tracker)
     assert responses(messages) == ["utter_offer_flow_switch"]
-    assert messages[0]["current"] == "lost card" and messages[0]["wanted"] == "trip abroad"
-    assert slot_events(events) == {"pending_flow": "reentry"}
+    assert slot_events(events) == {"pending_flow": wanted}
+
+
+def test_the_switch_offer_names_both_flows_in_the_users_language() -> None:
+    tracker = make_tracker({"requested_slot": "lost_noticed_date"}, text="можно уехать на 3 месяца?", intent="reentry_permit",
+                           language="ru", active_loop="lost_card_form")
+    messages, _ = run(ValidateLostCardForm(), tracker)
+    assert (messages[0]["current"], messages[0]["wanted"]) == ("потерянная карта резидента", "поездка за границу")
 
 
 def test_the_question_after_an_interruption_says_where_the_conversation_returns() -> None:
@@ -373,3 +384,15 @@ def test_repeat_sends_the_key_line_of_the_last_answer_again() -> None:
     assert responses(messages) == ["utter_child_deadline"] and messages[0]["deadline_date"] == "Tuesday, January 19, 2027"
     messages, _ = run(ActionRepeatAnswer(), make_tracker({}, text="repeat please", intent="repeat"))
     assert responses(messages) == ["utter_nothing_to_repeat"]
+
+
+def test_maybe_stolen_is_an_answer_but_i_dont_know_yet_we_might_move_is_a_hedge() -> None:
+    tracker = make_tracker({"requested_slot": "loss_reason", "lost_noticed_date": "2026-12-29"},
+                           text="maybe someone took it from my bag", active_loop="lost_card_form")
+    _, events = run(ValidateLostCardForm(), tracker)
+    assert slot_events(events)["loss_reason"] == "stolen"
+    tracker = make_tracker({"requested_slot": "child_stays_beyond_60_days", "birth_date": "2026-12-20"},
+                           text="I don't know yet, we might move back home", active_loop="child_birth_form")
+    messages, events = run(ValidateChildBirthForm(), tracker)
+    assert slot_events(events)["child_stays_beyond_60_days"] == "unsure"
+    assert responses(messages) == ["utter_unsure_child_stays_beyond_60_days"]

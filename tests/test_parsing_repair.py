@@ -320,3 +320,13 @@ def test_past_kana_dates_and_weekdays(language: str, text: str, expected: dt.dat
                                                             ("ja", "きんようび", dt.date(2027, 1, 1))])
 def test_future_weekdays(language: str, text: str, expected: dt.date) -> None:
     assert parse_date(text, language, TODAY, prefer="future") == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("two days ago", "en", dt.date(2026, 12, 28)),
+    ("три дня назад", "ru", dt.date(2026, 12, 27)),
+    ("два дні тому", "uk", dt.date(2026, 12, 28)),
+    ("учора", "uk", dt.date(2026, 12, 29)),
+])
+def test_days_ago_in_words_and_the_other_ukrainian_yesterday(text: str, language: str, expected: dt.date) -> None:
+    assert parse_date(text, language, dt.date(2026, 12, 30), prefer="past") == expected

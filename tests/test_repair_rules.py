@@ -23,14 +23,6 @@ def rule_shapes() -> set[tuple[str | None, str, str]]:
     return shapes
 
 
-def test_starting_another_flow_in_the_middle_of_a_flow_offers_to_switch() -> None:
-    shapes = rule_shapes()
-    for current in FLOWS:
-        for wanted in SWITCHABLE:
-            if wanted != current:
-                assert (current.form, wanted.intent, "action_offer_flow_switch") in shapes, (current.key, wanted.key)
-
-
 def test_a_question_for_an_office_is_answered_in_passing_in_every_other_flow() -> None:
     shapes = rule_shapes()
     for flow in FLOWS:

@@ -45,6 +45,7 @@ class ValidateChildBirthForm(FlowValidation):
     readers = {"birth_date": read_birth_date, "child_stays_beyond_60_days": read_stays}
     not_understood = {"birth_date": "utter_not_a_past_date", "child_stays_beyond_60_days": "utter_not_yes_no"}
     unsure_allowed = frozenset({"child_stays_beyond_60_days"})
+    hedge_wins = unsure_allowed
 
     def name(self) -> str:
         """Return the action's name in the domain."""

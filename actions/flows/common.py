@@ -8,6 +8,7 @@ decides what the message was:
 - a hedge ("I don't know"): an explanation, and "unsure" where the flow can go on without it;
 - an attempt that cannot be read ("31 February", "200 months", gibberish): a polite re-ask,
   and after the third one in a row the Stop button;
+- another flow's question ("our baby was born" during the lost card): the offer to switch;
 - anything else (another question, a person, small talk, stop): nothing, so that Rasa's form
   rejects and the rules answer it; the form then asks its question again, saying
   "Back to your …" (`FlowQuestion`).
@@ -31,7 +32,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.db.engine import Unavailable, read_database
 from actions.db.queries import get_labels
-from actions.flows.catalog import UNSURE, FlowSpec, flow_by_form, flow_by_key
+from actions.flows.catalog import SWITCHABLE, UNSURE, FlowSpec, flow_by_form, flow_by_intent, flow_by_key
 from actions.language import reply_language
 from actions.parsing import is_unsure, parse_date
 
@@ -192,6 +193,9 @@ class FlowValidation(FormValidationAction, ABC):
     not_understood: dict[str, str] = {}
     # Slots a hedge may answer ("unsure"); for the others a hedge is explained and asked again.
     unsure_allowed: frozenset[str] = frozenset()
+    # Yes/no questions, where a hedge wins over words read in the same message ("I don't know
+    # yet, we might move back" is not a no); elsewhere "maybe someone took it" is an answer.
+    hedge_wins: frozenset[str] = frozenset()
 
     @abstractmethod
     def name(self) -> str:
@@ -226,7 +230,7 @@ class FlowValidation(FormValidationAction, ABC):
             return {}  # the form runs again after an interruption: nothing new to read
         asked = None if activating else tracker.get_slot(REQUESTED_SLOT)
         message, found = self.read(tracker, asked)
-        if asked in self.unsure_allowed and not activating and (is_unsure(message.text) or intent == "unsure"):
+        if asked in self.hedge_wins and not activating and (is_unsure(message.text) or intent == "unsure"):
             return self._hedge(dispatcher, asked)  # "I don't know yet, we might move" is not a no
         valid = {slot: value for slot, value in found.items() if value is not INVALID}
         if activating:
@@ -239,6 +243,9 @@ class FlowValidation(FormValidationAction, ABC):
             return self.review(updates, message, dispatcher, asked)
         if asked is None:
             return {}
+        wanted = flow_by_intent(intent)
+        if wanted in SWITCHABLE and wanted != self.flow:
+            return self._offer_switch(dispatcher, message, wanted)
         if is_unsure(message.text) or intent == "unsure":
             return self._hedge(dispatcher, asked)
         if found.get(asked) is INVALID or meant_as_answer:
@@ -278,6 +285,16 @@ class FlowValidation(FormValidationAction, ABC):
         if tracker.get_slot(LAST_FLOW) != self.flow.key:
             return False
         return any(value is not INVALID and value != tracker.get_slot(slot) for slot, value in found.items())
+
+    def _offer_switch(self, dispatcher: CollectingDispatcher, message: Message, wanted: FlowSpec) -> dict[str, Any]:
+        """Ask whether to leave this flow for the one just asked about (Switch / Continue buttons).
+
+        The form then asks its question again; "/switch_flow" starts the other flow
+        (stories/repair.yml), "/resume_flow" or an answer goes on with this one.
+        """
+        dispatcher.utter_message(response="utter_offer_flow_switch", current=flow_title(self.flow, message.language),
+                                 wanted=flow_title(wanted, message.language))
+        return {PENDING_FLOW: wanted.key}
 
     def _hedge(self, dispatcher: CollectingDispatcher, asked: str) -> dict[str, Any]:
         dispatcher.utter_message(response=f"utter_unsure_{asked}")

@@ -48,6 +48,7 @@ class ValidateDepartureOrderForm(FlowValidation):
     readers = {slot: read_yes_no for slot, _ in REQUIREMENTS}
     not_understood = {slot: "utter_not_yes_no" for slot, _ in REQUIREMENTS}
     unsure_allowed = frozenset(slot for slot, _ in REQUIREMENTS)
+    hedge_wins = unsure_allowed
 
     def name(self) -> str:
         """Return the action's name in the domain."""

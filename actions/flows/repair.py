@@ -1,4 +1,4 @@
-"""Conversation repair actions that every flow shares: switch flows, resume, repeat.
+"""Conversation repair actions that every flow shares: resume, repeat, facts outside a flow.
 
 The rest of the mechanism lives where Rasa expects it: `FlowValidation` (actions/flows/common.py)
 decides whether a message answers the form, and the rules in stories/repair.yml answer
@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.flows.answers import FlowAnswer
 from actions.flows.catalog import SWITCHABLE, FlowSpec, flow_by_form, flow_by_intent, flow_by_key
 from actions.flows.child_birth import ActionChildBirthAnswer, ValidateChildBirthForm
-from actions.flows.common import INVALID, PENDING_FLOW, FlowValidation, flow_title, last_answered_flow, latest_intent
+from actions.flows.common import INVALID, PENDING_FLOW, FlowValidation, last_answered_flow, latest_intent
 from actions.flows.departure_order import ActionDepartureOrderAnswer, ValidateDepartureOrderForm
 from actions.flows.lost_card import ActionLostCardAnswer, ValidateLostCardForm
 from actions.flows.reentry import ActionReentryAnswer, ValidateReentryForm
@@ -115,27 +115,6 @@ class ActionProcedureSummary(Action):
         if answer is not None:
             dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
         return []
-
-
-class ActionOfferFlowSwitch(Action):
-    """Ask whether to leave the current flow for the one the user just asked about."""
-
-    def name(self) -> str:
-        """Return the action's name in the domain."""
-        return "action_offer_flow_switch"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """Remember the other flow and offer Switch / Continue buttons."""
-        current = flow_by_form(tracker.active_loop.get("name"))
-        wanted = flow_by_intent(latest_intent(tracker))
-        if current is None or wanted is None:
-            return []
-        language = reply_language(tracker)
-        dispatcher.utter_message(response="utter_offer_flow_switch", current=flow_title(current, language),
-                                 wanted=flow_title(wanted, language))
-        return [SlotSet(PENDING_FLOW, wanted.key)]
 
 
 class ActionResumeFlow(Action):
