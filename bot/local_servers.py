@@ -106,7 +106,7 @@ def rasa_server(
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     log = workdir / "rasa.log"
     command = [
-        str(rasa_executable()), "run", "--model", str(model),
+        str(rasa_executable().parent / "python"), "-m", "bot.rasa_server", "run", "--model", str(model),
         "--interface", "127.0.0.1", "--port", str(port), "--cors", "*",
         "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--endpoints", str(endpoints),
     ] + (["--enable-api"] if enable_api else [])
