@@ -213,11 +213,13 @@ class FlowValidation(FormValidationAction, ABC):
         updates = self.decide(dispatcher, tracker)
         return [SlotSet(slot, value) for slot, value in updates.items()]
 
-    def read(self, tracker: Tracker, asked: str | None) -> tuple[Message, dict[str, Any]]:
-        """Read every fact of the flow that the latest message states."""
+    def read(self, tracker: Tracker, asked: str | None,
+             slots: tuple[str, ...] | None = None) -> tuple[Message, dict[str, Any]]:
+        """Read the facts of the flow (or only ``slots``) that the latest message states."""
         message = Message(fact_text(tracker), reply_language(tracker), today_in_japan(),
                           latest_intent(tracker), tracker)
-        found = {slot: reader(message, slot == asked) for slot, reader in self.readers.items()}
+        found = {slot: reader(message, slot == asked) for slot, reader in self.readers.items()
+                 if slots is None or slot in slots}
         return message, {slot: value for slot, value in found.items() if value is not None}
 
     def decide(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
@@ -230,7 +232,8 @@ class FlowValidation(FormValidationAction, ABC):
             return {}  # the form runs again after an interruption: nothing new to read
         asked = None if activating else tracker.get_slot(REQUESTED_SLOT)
         message, found = self.read(tracker, asked)
-        if asked in self.hedge_wins and not activating and (is_unsure(message.text) or intent == "unsure"):
+        hedged = is_unsure(message.text) or intent == "unsure"
+        if asked in self.hedge_wins and not activating and hedged:
             return self._hedge(dispatcher, asked)  # "I don't know yet, we might move" is not a no
         valid = {slot: value for slot, value in found.items() if value is not INVALID}
         if activating:
@@ -246,7 +249,7 @@ class FlowValidation(FormValidationAction, ABC):
         wanted = flow_by_intent(intent)
         if wanted in SWITCHABLE and wanted != self.flow:
             return self._offer_switch(dispatcher, message, wanted)
-        if is_unsure(message.text) or intent == "unsure":
+        if hedged:
             return self._hedge(dispatcher, asked)
         if found.get(asked) is INVALID or meant_as_answer:
             return self._ask_again(dispatcher, tracker, asked)

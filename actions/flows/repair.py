@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.flows.answers import FlowAnswer
 from actions.flows.catalog import SWITCHABLE, FlowSpec, flow_by_form, flow_by_intent, flow_by_key
 from actions.flows.child_birth import ActionChildBirthAnswer, ValidateChildBirthForm
-from actions.flows.common import INVALID, PENDING_FLOW, FlowValidation, last_answered_flow, latest_intent
+from actions.flows.common import INVALID, LAST_FLOW, PENDING_FLOW, FlowValidation, last_answered_flow, latest_intent
 from actions.flows.departure_order import ActionDepartureOrderAnswer, ValidateDepartureOrderForm
 from actions.flows.lost_card import ActionLostCardAnswer, ValidateLostCardForm
 from actions.flows.reentry import ActionReentryAnswer, ValidateReentryForm
@@ -39,6 +39,8 @@ VALIDATIONS: dict[str, type[FlowValidation]] = {
 
 def is_revision(tracker: Tracker, flow_key: str) -> bool:
     """Tell whether the latest message changes a fact of the answer just given by this flow."""
+    if tracker.get_slot(LAST_FLOW) != flow_key:
+        return False  # nothing to revise: no need to read the message
     validation = VALIDATIONS[flow_key]()
     _, found = validation.read(tracker, None)
     return validation.changes_answer(tracker, found)
@@ -56,8 +58,8 @@ def route_by_facts(tracker: Tracker) -> FlowSpec | None:
     ranking = [item.get("name") for item in tracker.latest_message.get("intent_ranking") or []]
     best: tuple[int, int, FlowSpec | None] = (0, 0, None)
     for flow in SWITCHABLE:
-        _, found = VALIDATIONS[flow.key]().read(tracker, None)
-        answered = sum(1 for slot, value in found.items() if slot in flow.slots and value is not INVALID)
+        _, found = VALIDATIONS[flow.key]().read(tracker, None, flow.slots)
+        answered = sum(1 for value in found.values() if value is not INVALID)
         rank = -ranking.index(flow.intent) if flow.intent in ranking else -len(ranking) - 1
         best = max(best, (answered, rank, flow), key=lambda item: item[:2])
     return best[2] if best[0] > 0 else None
