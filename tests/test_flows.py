@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flows.child_birth import ActionChildBirthAnswer, ValidateChildBirthForm
-from actions.flows.common import FlowQuestion, question_actions
+from actions.flows.common import FlowQuestion, long_date, question_actions
 from actions.flows.departure_order import (
     REQUIREMENTS,
     ActionDepartureOrderAnswer,
@@ -89,8 +89,22 @@ def test_lost_card_deadline_in_japanese_and_russian() -> None:
     messages, _ = run(ActionLostCardAnswer(), make_tracker({"lost_noticed_date": "2026-12-25", "loss_reason": "lost"}, language="ja"))
     assert messages[0]["deadline_date"] == "2027年1月8日金曜日"
     messages, _ = run(ActionLostCardAnswer(), make_tracker({"lost_noticed_date": "2026-12-25", "loss_reason": "lost"}, language="ru"))
-    assert "8 января 2027" in messages[0]["deadline_date"]
+    assert messages[0]["deadline_date"] == "8 января 2027\u202fг. (пятница)"
     assert messages[0]["period"] == "14 дней"
+
+
+@pytest.mark.parametrize(("date", "language", "written"), [
+    (dt.date(2026, 12, 16), "ru", "16 декабря 2026\u202fг. (среда)"),
+    (dt.date(2026, 12, 31), "ru", "31 декабря 2026\u202fг. (четверг)"),
+    (dt.date(2027, 1, 1), "ru", "1 января 2027\u202fг. (пятница)"),
+    (dt.date(2027, 2, 28), "ru", "28 февраля 2027\u202fг. (воскресенье)"),
+    (dt.date(2026, 12, 16), "uk", "16 грудня 2026\u202fр. (середа)"),
+    (dt.date(2026, 12, 31), "uk", "31 грудня 2026\u202fр. (четвер)"),
+    (dt.date(2027, 1, 1), "uk", "1 січня 2027\u202fр. (пʼятниця)"),
+    (dt.date(2027, 3, 1), "uk", "1 березня 2027\u202fр. (понеділок)"),
+])
+def test_russian_and_ukrainian_dates_put_the_weekday_after_the_date(date: dt.date, language: str, written: str) -> None:
+    assert long_date(date, language) == written
 
 
 def test_lost_card_past_deadline_is_said_kindly() -> None:

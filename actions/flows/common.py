@@ -72,9 +72,17 @@ def today_in_japan() -> dt.date:
     return dt.date.fromisoformat(fixed) if fixed else dt.datetime.now(JAPAN).date()
 
 
+# Russian and Ukrainian: the full format puts the weekday first, in the nominative, which
+# reads wrongly after "до" / "закончился"; the weekday goes in brackets after the date instead.
+WEEKDAY_AFTER = frozenset({"ru", "uk"})
+
+
 def long_date(date: dt.date, language: str) -> str:
-    """Write a date with its weekday, as people of ``language`` write it."""
-    return format_date(date, format="full", locale=BABEL_LOCALES.get(language, "en"))
+    """Write a date with its weekday, as people of ``language`` write it ("16 декабря 2026 г. (среда)")."""
+    locale = BABEL_LOCALES.get(language, "en")
+    if language in WEEKDAY_AFTER:
+        return f"{format_date(date, format='long', locale=locale)} ({format_date(date, format='EEEE', locale=locale)})"
+    return format_date(date, format="full", locale=locale)
 
 
 def day_count(days: int, language: str) -> str:
