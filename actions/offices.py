@@ -32,7 +32,7 @@ def office_values(office: OfficeInfo) -> dict[str, str]:
     return {
         "office_name": office.name,
         "address": office.address,
-        "phones": " / ".join(phone.number for phone in office.phones),
+        "phones": " / ".join(f"{phone.number} ({phone.label})" if phone.label else phone.number for phone in office.phones),
         "prefecture": office.prefecture or "",
     }
 

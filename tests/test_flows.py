@@ -410,3 +410,14 @@ def test_maybe_stolen_is_an_answer_but_i_dont_know_yet_we_might_move_is_a_hedge(
     messages, events = run(ValidateChildBirthForm(), tracker)
     assert slot_events(events)["child_stays_beyond_60_days"] == "unsure"
     assert responses(messages) == ["utter_unsure_child_stays_beyond_60_days"]
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "from abroad or an IP phone"), ("ru", "из-за границы или с IP-телефона"),
+                                                 ("uk", "з-за кордону або з IP-телефону"), ("zh", "从国外或用IP电话拨打"),
+                                                 ("ja", "海外や IP電話から")])
+def test_the_number_for_calls_from_abroad_says_so(language: str, label: str) -> None:
+    tracker = make_tracker({"lost_noticed_date": "2026-12-28", "loss_reason": "lost", "lost_card_prefecture": "osaka"},
+                           language=language)
+    messages, _ = run(ActionLostCardAnswer(), tracker)
+    office = next(m for m in messages if m["response"] == "utter_office")
+    assert office["phones"] == f"0570-064259 / 06-4703-2050 ({label})"

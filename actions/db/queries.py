@@ -73,6 +73,8 @@ class PhoneInfo:
 
     number: str
     kind: str
+    # Who the line is for, in the reply language ("from abroad or an IP phone"), when the seeds say.
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,15 +159,17 @@ def find_prefecture(session: Session, text: str) -> str | None:
     return prefecture_by_alias[alias] if alias else None
 
 
-def _office_info(office: Office, language: str, prefecture: Prefecture | None) -> OfficeInfo:
+def _office_info(session: Session, office: Office, language: str, prefecture: Prefecture | None) -> OfficeInfo:
     name = _in_language(office.names, language)
+    labels = get_labels(session, language)
     prefecture_name = _in_language(prefecture.names, language) if prefecture else None
     return OfficeInfo(
         key=office.key,
         kind=office.kind,
         name=name.name if name else office.key,
         address=office.address or "",
-        phones=[PhoneInfo(number=phone.number, kind=phone.kind) for phone in office.phones],
+        phones=[PhoneInfo(number=phone.number, kind=phone.kind, label=labels.get(f"phone_{phone.kind}"))
+                for phone in office.phones],
         prefecture=prefecture_name.name if prefecture_name else None,
     )
 
@@ -183,7 +187,7 @@ def office_for_prefecture(session: Session, prefecture_key: str, language: str) 
     )
     if prefecture is None or prefecture.office is None:
         return None
-    return _office_info(prefecture.office, language, prefecture)
+    return _office_info(session, prefecture.office, language, prefecture)
 
 
 def get_office(session: Session, key: str, language: str) -> OfficeInfo | None:
@@ -191,7 +195,7 @@ def get_office(session: Session, key: str, language: str) -> OfficeInfo | None:
     office = session.scalar(
         select(Office).where(Office.key == key).options(selectinload(Office.names), selectinload(Office.phones))
     )
-    return _office_info(office, language, None) if office else None
+    return _office_info(session, office, language, None) if office else None
 
 
 def find_status(session: Session, text: str, language: str) -> StatusInfo | None:
