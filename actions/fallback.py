@@ -32,9 +32,9 @@ class ActionDidYouMean(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Turn the intent ranking into buttons titled in the user's language."""
-        flow = route_by_facts(tracker)
-        if flow is not None:  # "sorry, the baby was born on 25 December": facts of a flow
-            return start_flow(dispatcher, tracker, flow)
+        route = route_by_facts(tracker)
+        if route is not None:  # "sorry, the baby was born on 25 December": facts of a flow
+            return start_flow(dispatcher, tracker, route)
         language = reply_language(tracker)
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [item["name"] for item in ranking

@@ -24,7 +24,7 @@ from actions.flows.departure_order import (
 )
 from actions.flows.lost_card import ActionLostCardAnswer, ValidateLostCardForm
 from actions.flows.reentry import ActionReentryAnswer, ValidateReentryForm, add_months, choose_permit
-from actions.flows.repair import ActionProcedureSummary, ActionRepeatAnswer
+from actions.flows.repair import ActionProcedureSummary, ActionRepeatAnswer, ActionRouteFacts
 from actions.settings import Settings
 
 DOMAIN: dict[str, Any] = {"slots": {}, "forms": {}}
@@ -421,3 +421,18 @@ def test_the_number_for_calls_from_abroad_says_so(language: str, label: str) -> 
     messages, _ = run(ActionLostCardAnswer(), tracker)
     office = next(m for m in messages if m["response"] == "utter_office")
     assert office["phones"] == f"0570-064259 / 06-4703-2050 ({label})"
+
+
+def test_bare_facts_outside_a_flow_start_the_flow_they_answer() -> None:
+    tracker = make_tracker({}, text="3 months away, my period of stay ends on 2028-03-31", intent="inform")
+    messages, events = run(ActionRouteFacts(), tracker)
+    assert responses(messages) == ["utter_procedure_summary"]
+    assert events == [{"event": "followup", "timestamp": None, "name": "reentry_form"}]
+
+
+def test_a_fact_that_changes_the_last_answer_revises_it_without_the_introduction() -> None:
+    answered = {"birth_date": "2026-12-20", "child_stays_beyond_60_days": True}
+    tracker = make_tracker({**answered, "last_flow": "child_birth", "answered_facts": answered},
+                           text="sorry, the baby was born on 25 December", intent="inform")
+    messages, events = run(ActionRouteFacts(), tracker)
+    assert messages == [] and events == [{"event": "followup", "timestamp": None, "name": "child_birth_form"}]

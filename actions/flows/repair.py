@@ -7,6 +7,7 @@ everything else, then return to the form.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,7 +15,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flows.answers import FlowAnswer
-from actions.flows.catalog import SWITCHABLE, FlowSpec, flow_by_form, flow_by_intent, flow_by_key
+from actions.flows.catalog import SWITCHABLE, FlowSpec, flow_by_intent, flow_by_key
 from actions.flows.child_birth import ActionChildBirthAnswer, ValidateChildBirthForm
 from actions.flows.common import INVALID, LAST_FLOW, PENDING_FLOW, FlowValidation, last_answered_flow, latest_intent
 from actions.flows.departure_order import ActionDepartureOrderAnswer, ValidateDepartureOrderForm
@@ -46,7 +47,15 @@ def is_revision(tracker: Tracker, flow_key: str) -> bool:
     return validation.changes_answer(tracker, found)
 
 
-def route_by_facts(tracker: Tracker) -> FlowSpec | None:
+@dataclass(frozen=True)
+class Route:
+    """The flow a message of bare facts belongs to, and whether it revises that flow's answer."""
+
+    flow: FlowSpec
+    revising: bool
+
+
+def route_by_facts(tracker: Tracker) -> Route | None:
     """Return the flow a message of bare facts belongs to ("8 months, until March 2028"), or None.
 
     A fact that changes the answer just given revises it; otherwise the flow whose questions the
@@ -54,7 +63,7 @@ def route_by_facts(tracker: Tracker) -> FlowSpec | None:
     """
     last = last_answered_flow(tracker)
     if last is not None and is_revision(tracker, last.key):
-        return last
+        return Route(last, revising=True)
     ranking = [item.get("name") for item in tracker.latest_message.get("intent_ranking") or []]
     best: tuple[int, int, FlowSpec | None] = (0, 0, None)
     for flow in SWITCHABLE:
@@ -62,17 +71,24 @@ def route_by_facts(tracker: Tracker) -> FlowSpec | None:
         answered = sum(1 for value in found.values() if value is not INVALID)
         rank = -ranking.index(flow.intent) if flow.intent in ranking else -len(ranking) - 1
         best = max(best, (answered, rank, flow), key=lambda item: item[:2])
-    return best[2] if best[0] > 0 else None
+    flow = best[2]
+    return Route(flow, revising=False) if flow is not None and best[0] > 0 else None
 
 
-def start_flow(dispatcher: CollectingDispatcher, tracker: Tracker, flow: FlowSpec) -> list[dict[str, Any]]:
+def utter_summary(dispatcher: CollectingDispatcher, tracker: Tracker, flow: FlowSpec) -> bool:
+    """Say the two-line summary of a flow's procedure; False when the database failed (already said)."""
+    answer = fetch_procedure(dispatcher, flow.intent, reply_language(tracker))
+    if answer is None:
+        return False
+    dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
+    return True
+
+
+def start_flow(dispatcher: CollectingDispatcher, tracker: Tracker, route: Route) -> list[dict[str, Any]]:
     """Start (or revise) a flow from a message that did not name it: its summary, then its form."""
-    if not is_revision(tracker, flow.key):
-        answer = fetch_procedure(dispatcher, flow.intent, reply_language(tracker))
-        if answer is None:
-            return []
-        dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
-    return [FollowupAction(flow.form)]
+    if not route.revising and not utter_summary(dispatcher, tracker, route.flow):
+        return []
+    return [FollowupAction(route.flow.form)]
 
 
 class ActionRouteFacts(Action):
@@ -86,11 +102,11 @@ class ActionRouteFacts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Start the flow the facts answer, or say what the assistant can do."""
-        flow = route_by_facts(tracker)
-        if flow is None:
+        route = route_by_facts(tracker)
+        if route is None:
             dispatcher.utter_message(response="utter_help")
             return []
-        return start_flow(dispatcher, tracker, flow)
+        return start_flow(dispatcher, tracker, route)
 
 
 class ActionProcedureSummary(Action):
@@ -111,11 +127,8 @@ class ActionProcedureSummary(Action):
         intent = latest_intent(tracker)
         pending = flow_by_key(tracker.get_slot(PENDING_FLOW))
         flow = pending if intent == "switch_flow" and pending else flow_by_intent(intent)
-        if flow is None or is_revision(tracker, flow.key):
-            return []
-        answer = fetch_procedure(dispatcher, flow.intent, reply_language(tracker))
-        if answer is not None:
-            dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
+        if flow is not None and not is_revision(tracker, flow.key):
+            utter_summary(dispatcher, tracker, flow)
         return []
 
 
