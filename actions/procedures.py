@@ -31,7 +31,11 @@ def links_text(answer: ProcedureAnswer) -> str:
 
 
 def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -> None:
-    """Send a procedure short first: summary, steps, documents, then the official link."""
+    """Send a procedure short first: summary, steps, documents, conditions, then the official link.
+
+    The conditions (who it is for, the cases, the exceptions) come after the steps and the
+    documents because the steps point to them ("the exceptions below").
+    """
     if answer.fell_back:
         dispatcher.utter_message(response="utter_content_in_english")
     dispatcher.utter_message(response="utter_procedure_summary", title=answer.title, summary=answer.summary)
@@ -39,6 +43,8 @@ def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -
         dispatcher.utter_message(response="utter_procedure_steps", steps=numbered(answer.steps))
     if answer.documents:
         dispatcher.utter_message(response="utter_procedure_documents", documents=bulleted(answer.documents))
+    if answer.conditions:
+        dispatcher.utter_message(response="utter_procedure_conditions", conditions=bulleted(answer.conditions))
     dispatcher.utter_message(response="utter_procedure_link", links=links_text(answer))
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from babel.dates import format_timedelta
+from babel.lists import format_list
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
@@ -17,15 +18,41 @@ from actions.language import reply_language
 from actions.procedures import utter_procedure
 
 DAYS = {"years": 365, "months": 30, "days": 1}
+UNITS = ("years", "months", "days")
+# Chinese and Japanese write "5年", "3か月" with no space between number and unit.
+UNSPACED = {"zh", "ja"}
 
 
-def period_text(period: dict[str, int] | str, language: str, labels: dict[str, str]) -> str:
-    """Write one period of stay ("5 years", "3 месяца", a designated period) in ``language``."""
+def amount_text(period: dict[str, int], language: str) -> str:
+    """Write an amount of time ("4 years and 3 months", "4 года и 3 месяца", "4年3か月")."""
+    locale = BABEL_LOCALES.get(language, "en")
+    parts = [
+        format_timedelta(dt.timedelta(days=period[unit] * DAYS[unit]), granularity=unit.rstrip("s"),
+                         threshold=10_000 if unit == "days" else 1.1, locale=locale)
+        for unit in UNITS if period.get(unit)
+    ]
+    if language in UNSPACED:
+        return "".join(part.replace(" ", "") for part in parts)
+    return format_list(parts, locale=locale)
+
+
+def period_text(period: dict[str, int] | str, language: str, labels: dict[str, str],
+                max_period: dict[str, int] | None = None) -> str:
+    """Write one period of stay ("5 years", "3 месяца", "15 days or less", a designated period)."""
     if isinstance(period, str):
+        if period == "designated_by_minister" and max_period and "period_designated_by_minister_up_to" in labels:
+            return labels["period_designated_by_minister_up_to"].format(period=amount_text(max_period, language))
         return labels.get(f"period_{period}", period)
-    unit, amount = next(iter(period.items()))
-    return format_timedelta(dt.timedelta(days=amount * DAYS[unit]), granularity=unit.rstrip("s"),
-                            threshold=10_000 if unit == "days" else 1.1, locale=BABEL_LOCALES.get(language, "en"))
+    text = amount_text(period, language)
+    if period.get("or_less") and "period_or_less" in labels:
+        return labels["period_or_less"].format(period=text)
+    return text
+
+
+def periods_text(status: StatusInfo, language: str, labels: dict[str, str]) -> str:
+    """Write all periods of a status as one list ("5 years, 3 years, 1 year or 3 months")."""
+    texts = [period_text(period, language, labels, status.max_period) for period in status.periods_of_stay]
+    return format_list(texts, style="or", locale=BABEL_LOCALES.get(language, "en"))
 
 
 class ActionAnswerStatus(Action):
@@ -58,7 +85,7 @@ class ActionAnswerStatus(Action):
             else:
                 utter_procedure(dispatcher, general)
             return []
-        periods = ", ".join(period_text(period, language, labels) for period in status.periods_of_stay)
+        periods = periods_text(status, language, labels)
         dispatcher.utter_message(response="utter_status_info", status_name=status.name,
                                  activities=status.activities, examples=status.examples, periods=periods)
         dispatcher.utter_message(response="utter_general_guidance")

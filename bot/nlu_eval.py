@@ -6,7 +6,11 @@
    bot/nlu/ and the Rasa version are unchanged: the model is named by their digest);
 2. parses every held-out message of tests/nlu/<lang>.yml in-process with Rasa's Agent, and
    prints per language: intent accuracy, intent macro-F1, language-ID accuracy, the 10 worst
-   confusions and the parse time (median and 95th percentile);
+   confusions and the parse time (median and 95th percentile); then does the same with the
+   same model on the real-user set tests/nlu/real/<lang>.yml (long posts, third persons, kana
+   and romaji, near-domain questions; written from another brief and never tuned to) and puts
+   the two sets side by side, with how often the fallback fires and how many near-domain
+   questions are recognised as such;
 3. writes reports/nlu/confusion_matrix.png, intent_report.json and summary.md;
 4. does the same for a TF-IDF (word + character n-grams) + logistic regression baseline and for
    Rasa's default pipeline (what `rasa init` trains: by far the slowest, so it comes last and its
@@ -64,6 +68,8 @@ from bot.paths import PROJECT_ROOT  # noqa: E402
 logger = logging.getLogger("nlu_eval")
 
 REPORTS_DIR = PROJECT_ROOT / "reports" / "nlu"
+REAL_USERS_DIR = HELD_OUT_DIR / "real"
+NEAR_DOMAIN_INTENTS = ("life_in_japan", "out_of_scope")
 TUNING_REPORTS_DIR = PROJECT_ROOT / "reports" / "nlu-tuning"
 TUNING_SHARE = 4  # --tuning-split holds back one training example in four
 CONFIG_FILE = PROJECT_ROOT / "config.yml"
@@ -502,6 +508,39 @@ def baselines_section(results: Sequence[SystemResult], languages: Sequence[str],
     return lines
 
 
+def near_domain_rate(predictions: Sequence[Prediction]) -> tuple[float | None, int]:
+    """Return the share of near-domain messages (life_in_japan) not answered as a procedure."""
+    near = [p for p in predictions if p.intent == NEAR_DOMAIN_INTENTS[0]]
+    if not near:
+        return None, 0
+    return sum(p.predicted in NEAR_DOMAIN_INTENTS for p in near) / len(near), len(near)
+
+
+def both_sets_section(held_out: SystemResult, real: SystemResult, languages: Sequence[str]) -> list[str]:
+    """Return the Markdown lines that put the two held-out sets side by side, per language."""
+    first, second = metrics_by_language(held_out, languages), metrics_by_language(real, languages)
+    lines = [
+        "## Both held-out sets side by side (same model)",
+        "",
+        "| language | tests/nlu messages | acc / F1 / fallback | tests/nlu/real messages | acc / F1 / fallback "
+        "| near-domain kept out of procedures |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for language in [*languages, "all"]:
+        a, b = first.get(language), second.get(language)
+        if a is None or b is None:
+            continue
+        subset = [p for p in real.predictions if language == "all" or p.language == language]
+        rate, count = near_domain_rate(subset)
+        lines.append(
+            f"| {language} | {a.messages} | {_fmt(a.accuracy)} / {_fmt(a.macro_f1)} / {_fmt(a.fallback_rate)} | "
+            f"{b.messages} | {_fmt(b.accuracy)} / {_fmt(b.macro_f1)} / {_fmt(b.fallback_rate)} | "
+            f"{_fmt(rate)} ({count}) |"
+        )
+    lines += ["", "### Worst confusions on tests/nlu/real", "", *confusion_lines(second), ""]
+    return lines
+
+
 def write_summary(lines: Sequence[str], path: Path) -> None:
     """Write reports/nlu/summary.md."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -576,6 +615,11 @@ def run(
         write_confusion_matrix(ours.predictions, reports / "confusion_matrix.png")
         write_intent_report(ours, languages, reports / "intent_report.json")
         head = ours_section(ours, languages, TUNING_TITLE if tuning_split else HELD_OUT_TITLE)
+        real_examples = [] if tuning_split else load_held_out(REAL_USERS_DIR, languages)
+        if real_examples:
+            real = evaluate_rasa(OURS, CONFIG_FILE.read_text(encoding="utf-8"), data_dir, real_examples, models_dir, False)
+            write_intent_report(real, languages, reports / "intent_report_real.json")
+            head += both_sets_section(ours, real, languages)
         write_summary(head, summary)
         print("\n".join(head), flush=True)
         results = [ours]

@@ -53,9 +53,11 @@ def test_lost_card_answer_is_sent_short_first_and_link_last(language: str) -> No
         "utter_procedure_summary",
         "utter_procedure_steps",
         "utter_procedure_documents",
+        "utter_procedure_conditions",
         "utter_procedure_link",
     ]
     assert "14" in messages[0]["summary"]
+    assert "16" in messages[3]["conditions"]  # under 16: no photo
     assert "https://www.moj.go.jp/isa/applications/procedures/nyuukokukanri10_00010.html" in messages[-1]["links"]
     assert messages[2]["documents"].count("•") == 4
 
@@ -82,8 +84,14 @@ def status_tracker(text: str, language: str) -> Tracker:
     ("text", "language", "periods"),
     [
         ("what can I do with the permanent resident status?", "en", "no limit"),
-        ("что разрешено по статусу гидзинкоку", "ru", "5 лет, 3 года, 1 год, 3 месяца"),
-        ("技術・人文知識・国際業務でできる仕事は？", "ja", "5 年, 3 年, 1 年, 3 か月"),
+        ("что разрешено по статусу гидзинкоку", "ru", "5 лет, 3 года, 1 год или 3 месяца"),
+        ("技術・人文知識・国際業務でできる仕事は？", "ja", "5年、3年、1年、または3か月"),
+        ("student visa: what can I do", "en", "a period the Minister of Justice designates, up to 4 years and 3 months"),
+        ("что можно со статусом рюгаку", "ru",
+         "срок, который устанавливает министр юстиции (самое большее — 4 года и 3 месяца)"),
+        ("留学签证可以做什么", "zh", "法务大臣指定的期间（4年3个月以内）"),
+        ("tourist visa", "en", "90 days, 30 days, or 15 days or less"),
+        ("短期滞在で何ができますか", "ja", "90日、30日、または15日以内"),
     ],
 )
 def test_a_named_status_is_described_with_its_periods(text: str, language: str, periods: str) -> None:

@@ -27,8 +27,9 @@ def row_counts(session: Session) -> dict[str, int]:
     return {table.name: session.scalar(select(func.count()).select_from(table)) for table in Base.metadata.sorted_tables}
 
 
-def test_the_catalog_has_all_24_procedures() -> None:
-    assert len(PROCEDURES) == 24
+def test_the_catalog_has_all_28_procedures() -> None:
+    # 24 from the guidebook chapter, 4 from the overview only (seed 002, docs/content.md)
+    assert len(PROCEDURES) == 28
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -205,3 +206,118 @@ def test_the_validator_fails_on_an_office_without_phone_and_a_prefecture_without
 )
 def test_official_links(url: str, official: bool) -> None:
     assert is_official_link(url) is official
+
+
+# Addresses, phone labels and the checks added for issue 13.
+@pytest.mark.parametrize("language", ["zh", "ja"])
+def test_chinese_and_japanese_readers_see_the_address_in_japanese_script(session: Session, language: str) -> None:
+    office = office_for_prefecture(session, "osaka", language)
+    assert office is not None
+    assert office.address == "〒559-0034 大阪府大阪市住之江区南港北1-29-53"
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "uk"])
+def test_other_readers_see_the_romaji_and_the_japanese_for_the_taxi(session: Session, language: str) -> None:
+    office = office_for_prefecture(session, "hokkaido", language)
+    assert office is not None
+    assert office.address.splitlines() == [
+        "Sapporo Third Joint Government Building, Odori-nishi 12-chome, Chuo-ku, Sapporo-shi, Hokkaido 060-0042",
+        "〒060-0042 北海道札幌市中央区大通西12丁目",
+    ]
+
+
+def test_every_office_with_an_address_has_it_in_japanese_script() -> None:
+    for key, office in CONTENT.offices.items():
+        if office.get("address"):
+            assert office.get("address_ja", "").startswith("〒"), key
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "from abroad or an IP phone"), ("uk", None)])
+def test_a_second_number_says_who_it_is_for(session: Session, language: str, label: str | None) -> None:
+    office = office_for_prefecture(session, "tokyo", language)
+    assert office is not None and len(office.phones) == 2
+    assert office.phones[0].label is None
+    assert office.phones[1].label and (label is None or office.phones[1].label == label)
+
+
+def test_department_lines_carry_their_own_label(session: Session) -> None:
+    office = get_office(session, "tokyo_yotsuya_branch", "ru")
+    assert office is not None
+    labels = {phone.number: phone.label for phone in office.phones}
+    assert labels["03-5363-3030"] and "онлайн" in labels["03-5363-3030"]
+
+
+def test_a_database_built_with_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    engine = create_database_engine(f"sqlite:///{path}")
+    prepare_database(engine, CONTENT_DIR)
+    engine.dispose()
+    with sqlite3.connect(path) as connection:  # an older build: no Japanese-script address yet
+        connection.execute("ALTER TABLE office DROP COLUMN address_ja")
+        connection.execute("UPDATE content_version SET digest = 'oldschema:' || digest")
+    engine = create_database_engine(f"sqlite:///{path}")
+    assert prepare_database(engine, CONTENT_DIR) is True
+    with Session(engine) as session:
+        office = office_for_prefecture(session, "osaka", "ja")
+    assert office is not None and office.address.startswith("〒")
+    assert prepare_database(engine, CONTENT_DIR) is False
+
+
+def _edited_copy(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    """Copy the content and domain.yml to a temporary project and change one file there."""
+    import yaml
+
+    root = tmp_path / "project"
+    content = root / "actions" / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    shutil.copy(CONTENT_DIR.parent.parent / "domain.yml", root / "domain.yml")
+    relative, change = edit
+    path = root / relative
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return content
+
+
+def _unlabel_second_phone(data: dict) -> None:
+    data["offices"]["tokyo_bureau"]["phones"].append({"number": "03-0000-0000", "kind": "main"})
+
+
+def _drop_student_cap(data: dict) -> None:
+    del data["statuses"]["student"]["max_period"]
+
+
+def _drop_ukrainian_label(data: dict) -> None:
+    del data["labels"]["phone_overseas_ip"]
+
+
+def _drop_japanese_response(data: dict) -> None:
+    data["responses"]["utter_procedure_conditions"] = data["responses"]["utter_procedure_conditions"][:-1]
+
+
+def _add_unknown_field(data: dict) -> None:
+    data["procedures"]["reentry_permit"]["fee"] = "unknown"
+
+
+def _announce_nothing(data: dict) -> None:
+    record = data["procedures"]["address_notification"]
+    record["documents"], record["conditions"] = [], []
+    record["steps"].append("Check the list below.")
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (("actions/content/shared/offices.yml", _unlabel_second_phone), "office tokyo_bureau: phone numbers without a label"),
+        (("actions/content/shared/statuses.yml", _drop_student_cap), "status student: a period the Minister designates"),
+        (("actions/content/uk/labels.yml", _drop_ukrainian_label), "label phone_overseas_ip: missing in uk"),
+        (("domain.yml", _drop_japanese_response), "response utter_procedure_conditions: missing in ja"),
+        (("actions/content/shared/procedures.yml", _add_unknown_field), "field 'fee' is neither rendered nor"),
+        (("actions/content/en/procedures.yml", _announce_nothing), "address_notification [en]: says 'below'"),
+    ],
+)
+def test_the_content_check_fails_on_what_would_not_reach_the_user(tmp_path: Path, edit, problem: str) -> None:  # type: ignore[no-untyped-def]
+    problems = check_content(_edited_copy(tmp_path, edit))
+    assert any(problem in line for line in problems), problems

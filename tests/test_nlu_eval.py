@@ -34,3 +34,23 @@ def test_the_training_part_is_written_as_rasa_nlu_files(tmp_path: Path) -> None:
     assert sorted(path.name for path in tmp_path.iterdir()) == ["en.yml", "ja.yml"]
     read = read_nlu_file(tmp_path / "en.yml", "en") + read_nlu_file(tmp_path / "ja.yml", "ja")
     assert [(e.text, e.intent, e.language) for e in read] == [(e.text, e.intent, e.language) for e in examples]
+
+
+def _prediction(language: str, intent: str, predicted: str):  # type: ignore[no-untyped-def]
+    from bot.nlu_eval import Prediction
+
+    return Prediction(language=language, intent=intent, predicted=predicted, top_intent=predicted,
+                      detected_language=language, language_scored=True, parse_ms=1.0)
+
+
+def test_near_domain_questions_count_as_kept_out_when_not_read_as_a_procedure() -> None:
+    from bot.nlu_eval import near_domain_rate
+
+    predictions = [
+        _prediction("en", "life_in_japan", "life_in_japan"),
+        _prediction("en", "life_in_japan", "out_of_scope"),
+        _prediction("en", "life_in_japan", "extend_period_of_stay"),
+        _prediction("en", "lost_residence_card", "lost_residence_card"),
+    ]
+    rate, count = near_domain_rate(predictions)
+    assert count == 3 and abs(rate - 2 / 3) < 1e-9

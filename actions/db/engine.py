@@ -9,14 +9,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+import hashlib
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.content_files import content_digest, read_content
 from actions.db.loader import load_content
-from actions.db.models import Base
+from actions.db.models import Base, ContentVersion
 from actions.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -40,10 +43,28 @@ def create_database_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def schema_fingerprint(engine: Engine) -> str:
+    """Return a short digest of the tables' definitions, so a changed schema is noticed."""
+    ddl = "\n".join(str(CreateTable(table).compile(dialect=engine.dialect)) for table in Base.metadata.sorted_tables)
+    return hashlib.sha256(ddl.encode()).hexdigest()[:16]
+
+
 def prepare_database(engine: Engine, content_dir: Path) -> bool:
-    """Create the tables and load the content files; return whether anything changed."""
+    """Create the tables and load the content files; return whether anything changed.
+
+    The whole database is built from the content files, so when the code's schema differs from
+    the one the database was built with (the stored digest starts with the schema's
+    fingerprint), the tables are dropped and built again rather than migrated.
+    """
+    schema = schema_fingerprint(engine)
+    digest = f"{schema}:{content_digest(content_dir)}"[:64]
+    if inspect(engine).has_table(ContentVersion.__tablename__):
+        with Session(engine) as session:
+            stored = session.scalar(select(ContentVersion.digest))
+        if stored is not None and not stored.startswith(f"{schema}:"):
+            logger.info("The database schema changed: rebuilding the procedures database")
+            Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
-    digest = content_digest(content_dir)
     with Session(engine) as session, session.begin():
         return load_content(session, read_content(content_dir), digest)
 

@@ -121,11 +121,17 @@ def _add_offices(session: Session, content: Content) -> dict[str, Office]:
             key=key,
             kind=str(raw["kind"]),
             address=raw.get("address"),
+            address_ja=raw.get("address_ja"),
             source=raw.get("source"),
         )
         office.names = [OfficeName(language=lang, name=str(name)) for lang, name in (raw.get("name") or {}).items()]
         office.phones = [
-            OfficePhone(position=index, number=str(phone["number"]), kind=str(phone.get("kind", "main")))
+            OfficePhone(
+                position=index,
+                number=str(phone["number"]),
+                kind=str(phone.get("kind", "main")),
+                labels=json.dumps(phone["label"], ensure_ascii=False) if phone.get("label") else None,
+            )
             for index, phone in enumerate(raw.get("phones") or [])
         ]
         offices[key] = office
@@ -159,7 +165,12 @@ def _add_prefectures(session: Session, content: Content, offices: dict[str, Offi
 
 def _add_statuses(session: Session, content: Content) -> None:
     for key, raw in content.statuses.items():
-        status = Status(key=key, periods_of_stay=json.dumps(raw.get("periods_of_stay") or []))
+        max_period = raw.get("max_period")
+        status = Status(
+            key=key,
+            periods_of_stay=json.dumps(raw.get("periods_of_stay") or []),
+            max_period=json.dumps(max_period) if max_period else None,
+        )
         names = raw.get("name") or {}
         aliases = raw.get("aliases") or {}
         for language, name in names.items():

@@ -204,6 +204,8 @@ class Office(Base):
     kind: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
     address: Mapped[str | None] = mapped_column(Text)
+    # The same address in Japanese script (seed 004), for Chinese and Japanese readers and taxis
+    address_ja: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
 
     names: Mapped[list[OfficeName]] = relationship(
@@ -244,6 +246,8 @@ class OfficePhone(Base):
     position: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
+    # JSON {language: text}: what this particular line is for (a department), when the seeds say
+    labels: Mapped[str | None] = mapped_column(Text)
 
     office: Mapped[Office] = relationship(back_populates="phones")
 
@@ -256,6 +260,8 @@ class Status(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     periods_of_stay: Mapped[str] = mapped_column(Text)  # JSON list, rendered per language
+    # JSON: the upper limit of a period the Minister designates ({"years": 4, "months": 3}), or null
+    max_period: Mapped[str | None] = mapped_column(Text)
 
     names: Mapped[list[StatusName]] = relationship(
         back_populates="status", cascade="all, delete-orphan"

@@ -16,6 +16,7 @@ from actions.content_files import fill
 from actions.db.models import (
     Label,
     Office,
+    OfficePhone,
     PlaceAlias,
     Prefecture,
     Procedure,
@@ -98,6 +99,8 @@ class StatusInfo:
     activities: str
     examples: str
     periods_of_stay: list[dict[str, int] | str]
+    # The upper limit of a period the Minister designates, when the appendix gives one.
+    max_period: dict[str, int] | None = None
 
 
 def _in_language(rows: list, language: str):  # type: ignore[no-untyped-def]
@@ -159,6 +162,25 @@ def find_prefecture(session: Session, text: str) -> str | None:
     return prefecture_by_alias[alias] if alias else None
 
 
+# Readers of these languages read the Japanese-script address; the others get both.
+JAPANESE_SCRIPT_READERS = {"zh", "ja"}
+
+
+def _address(office: Office, language: str) -> str:
+    """Write an office's address: in Japanese script for Chinese and Japanese, else romaji and Japanese."""
+    if not office.address_ja:
+        return office.address or ""
+    if language in JAPANESE_SCRIPT_READERS or not office.address:
+        return office.address_ja
+    return f"{office.address}\n{office.address_ja}"
+
+
+def _phone_label(phone: OfficePhone, language: str, labels: dict[str, str]) -> str | None:
+    """Say who a line is for: the line's own label (a department), else its kind's label."""
+    own = json.loads(phone.labels) if phone.labels else {}
+    return own.get(language) or own.get(DEFAULT_LANGUAGE) or labels.get(f"phone_{phone.kind}")
+
+
 def _office_info(session: Session, office: Office, language: str, prefecture: Prefecture | None) -> OfficeInfo:
     name = _in_language(office.names, language)
     labels = get_labels(session, language)
@@ -167,8 +189,8 @@ def _office_info(session: Session, office: Office, language: str, prefecture: Pr
         key=office.key,
         kind=office.kind,
         name=name.name if name else office.key,
-        address=office.address or "",
-        phones=[PhoneInfo(number=phone.number, kind=phone.kind, label=labels.get(f"phone_{phone.kind}"))
+        address=_address(office, language),
+        phones=[PhoneInfo(number=phone.number, kind=phone.kind, label=_phone_label(phone, language, labels))
                 for phone in office.phones],
         prefecture=prefecture_name.name if prefecture_name else None,
     )
@@ -222,6 +244,7 @@ def find_status(session: Session, text: str, language: str) -> StatusInfo | None
         activities=texts.activities if texts else "",
         examples=texts.examples if texts else "",
         periods_of_stay=json.loads(status.periods_of_stay),
+        max_period=json.loads(status.max_period) if status.max_period else None,
     )
 
 

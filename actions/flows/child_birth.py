@@ -80,7 +80,9 @@ class ActionChildBirthAnswer(FlowAnswer):
         values = {"deadline_date": long_date(deadline, language), "birth_date": long_date(birth, language),
                   "period": day_count(days, language), "stay_days": stay_days}
         result.add("utter_child_register_birth_first")
-        if deadline >= today:
+        if deadline == today:
+            result.add("utter_child_deadline_today", key=True, **values)
+        elif deadline > today:
             result.add("utter_child_deadline", key=True, days_left=day_count((deadline - today).days, language), **values)
         else:
             result.add("utter_child_deadline_passed", key=True, **values)

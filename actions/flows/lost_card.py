@@ -80,7 +80,9 @@ class ActionLostCardAnswer(FlowAnswer):
         values = {"deadline_date": long_date(deadline, language), "noticed_date": long_date(noticed, language),
                   "period": day_count(days, language)}
         result = Answer()
-        if deadline >= today:
+        if deadline == today:
+            result.add("utter_lost_card_deadline_today", **values)
+        elif deadline > today:
             result.add("utter_lost_card_deadline", days_left=day_count((deadline - today).days, language), **values)
         else:
             result.add("utter_lost_card_deadline_passed", **values)
