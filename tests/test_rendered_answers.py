@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -144,7 +143,7 @@ def test_russian_and_ukrainian_dates_read_correctly_in_every_response(name: str,
         assert not re.search(r"\([^()]*\([^()]*\)[^()]*\)", text), f"a date inside brackets: {text}"
 
 
-def test_the_last_day_is_called_today_not_zero_days_left(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_last_day_is_called_today_not_zero_days_left() -> None:
     from actions.flows.lost_card import ActionLostCardAnswer
 
     for language in LANGUAGES:
@@ -164,6 +163,3 @@ def test_golden_files_are_all_known() -> None:
     expected = {f"{kind}.{language}.txt" for kind in ("procedures", "statuses") for language in LANGUAGES}
     assert {path.name for path in GOLDEN.glob("*.txt")} <= expected
 
-
-def test_domain_is_yaml() -> None:
-    assert yaml.safe_load((Path(__file__).parent.parent / "domain.yml").read_text(encoding="utf-8"))["responses"]
