@@ -19,10 +19,16 @@ SUGGESTIONS = 3
 MINIMUM_CONFIDENCE = 0.05
 # Offices whose contacts answer out-of-scope questions and requests for a person.
 CONTACT_OFFICES = ("information_center", "fresc")
+# Daily-life questions next to the domain (pensions, insurance, housing): answered by pointing
+# to the municipality, FRESC and the guidebook, never by a procedure.
+NEAR_DOMAIN = "life_in_japan"
 
 
 class ActionDidYouMean(Action):
-    """Offer up to three procedures the message may have been about, as buttons."""
+    """Offer up to three procedures the message may have been about, as buttons.
+
+    When the likeliest reading is a daily-life question, say who handles those instead.
+    """
 
     def name(self) -> str:
         """Return the action's name in the domain."""
@@ -39,6 +45,11 @@ class ActionDidYouMean(Action):
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [item["name"] for item in ranking
                       if item.get("name") != "nlu_fallback" and item.get("confidence", 0) >= MINIMUM_CONFIDENCE]
+        if candidates and candidates[0] == NEAR_DOMAIN:
+            # Most likely a daily-life question: its answer only names who can help, so it is
+            # safe to give while unsure, and a button for it would say nothing.
+            dispatcher.utter_message(response="utter_life_in_japan")
+            return await ActionShowContacts().run(dispatcher, tracker, domain)
 
         def read(session: Session) -> list[dict[str, str]]:
             buttons: list[dict[str, str]] = []

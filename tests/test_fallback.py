@@ -39,6 +39,21 @@ def test_did_you_mean_offers_up_to_three_procedures_in_the_users_language() -> N
     assert all(any("а" <= ch <= "я" for ch in b["title"].lower()) for b in buttons), "titles in Russian"
 
 
+@pytest.mark.parametrize("language", ["ja", "uk"])
+def test_an_unsure_daily_life_question_is_told_who_handles_it(language: str) -> None:
+    ranking = [("nlu_fallback", 0.4), ("life_in_japan", 0.36), ("contact_information_center", 0.29)]
+    messages = run(ActionDidYouMean(), tracker(language, ranking))
+    assert [m["response"] for m in messages] == ["utter_life_in_japan", "utter_contact", "utter_contact"]
+    assert "0570-013904" in " ".join(m.get("phones", "") for m in messages)
+
+
+def test_a_procedure_first_still_offers_buttons_even_with_life_in_japan_close() -> None:
+    ranking = [("nlu_fallback", 0.4), ("reentry_permit", 0.35), ("life_in_japan", 0.34)]
+    messages = run(ActionDidYouMean(), tracker("en", ranking))
+    assert messages[0]["response"] == "utter_did_you_mean"
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/reentry_permit"]
+
+
 def test_without_candidates_the_user_is_asked_to_rephrase() -> None:
     messages = run(ActionDidYouMean(), tracker("en", [("nlu_fallback", 0.4), ("greet", 0.3)]))
     assert [m["response"] for m in messages] == ["utter_default"]
