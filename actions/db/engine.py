@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,13 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final, TypeVar
 
-import hashlib
-
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.schema import CreateTable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateTable
 
 from actions.content_files import content_digest, read_content
 from actions.db.loader import load_content
