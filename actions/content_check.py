@@ -14,9 +14,14 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-import yaml
-
-from actions.content_files import Content, ContentError, placeholder_names, read_content
+from actions.content_files import (
+    Content,
+    ContentError,
+    placeholder_names,
+    read_content,
+    read_yaml,
+    variation_language,
+)
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 # Hosts of official sources: the Immigration Services Agency and the Ministry of Justice,
@@ -125,13 +130,13 @@ def _unaccounted(kind: str, key: str, record: object, fields: dict[str, str]) ->
 def check_fields(content: Content, content_dir: Path) -> list[str]:
     """Return the fields of content records that no response renders and no list calls internal."""
     problems: list[str] = []
-    shared = yaml.safe_load((content_dir / "shared" / "procedures.yml").read_text(encoding="utf-8")) or {}
+    shared = read_yaml(content_dir / "shared" / "procedures.yml")
     for key, record in (shared.get("procedures") or {}).items():
         problems += _unaccounted("procedure", key, record, SHARED_PROCEDURE_FIELDS)
     for language in LANGUAGES:
         path = content_dir / language / "procedures.yml"
         if path.exists():
-            sentences = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            sentences = read_yaml(path)
             for key, record in (sentences.get("procedures") or {}).items():
                 problems += _unaccounted(f"procedure [{language}]", key, record, PROCEDURE_FIELDS)
         for key, record in content.status_texts.get(language, {}).items():
@@ -281,13 +286,12 @@ def check_responses(domain_path: Path) -> list[str]:
     """
     if not domain_path.exists():
         return []
-    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
+    domain = read_yaml(domain_path)
     problems: list[str] = []
     for name, variants in (domain.get("responses") or {}).items():
         by_language: dict[str, dict] = {}
         for variant in variants:
-            languages = [c.get("value") for c in variant.get("condition") or [] if c.get("name") == "language"]
-            language = languages[0] if languages else DEFAULT_LANGUAGE
+            language = variation_language(variant)
             if language in by_language:
                 problems.append(f"response {name}: two variants for {language}")
             by_language[language] = variant
@@ -327,7 +331,9 @@ def check_content(content_dir: Path) -> list[str]:
         content = read_content(content_dir)
     except ContentError as error:
         return [str(error)]
-    from actions.content_glossary import check_glossary  # terminology: actions/content/glossary.yml
+    from actions.content_glossary import (
+        check_glossary,  # terminology: actions/content/glossary.yml
+    )
 
     return (
         check_glossary(content_dir)

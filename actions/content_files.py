@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bot.languages import LANGUAGES
+from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 ITEM_KINDS: tuple[str, ...] = ("steps", "documents", "conditions", "notes", "link_labels")
 
@@ -92,6 +92,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected a mapping at the top level")
     return data
+
+
+def variation_language(variation: dict[str, Any]) -> str:
+    """Return the language a domain.yml response variation is for (English has no condition)."""
+    languages = [c.get("value") for c in variation.get("condition") or [] if c.get("name") == "language"]
+    return str(languages[0]) if languages else DEFAULT_LANGUAGE
 
 
 def _optional(path: Path, section: str) -> dict[str, Any]:

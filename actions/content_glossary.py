@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
+from actions.content_files import read_yaml, variation_language
+from bot.languages import LANGUAGES
 
 GLOSSARY_FILE = "glossary.yml"
 
@@ -94,7 +93,7 @@ def load_glossary(path: Path) -> tuple[list[Rule], list[dict[str, Any]], list[st
     """Return the rules, the allow entries and the problems of the glossary file itself."""
     if not path.exists():
         return [], [], [f"glossary: {path.name} is missing"]
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path)
     rules: list[Rule] = []
     problems: list[str] = []
     languages = data.get("languages") or {}
@@ -154,7 +153,7 @@ def _shared_names(node: Any, key: str, language: str) -> Iterator[tuple[str, str
 
 
 def _read_yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    return read_yaml(path) if path.exists() else None
 
 
 def user_texts(root: Path) -> Iterator[Text]:
@@ -163,8 +162,7 @@ def user_texts(root: Path) -> Iterator[Text]:
     domain = _read_yaml(repository / "domain.yml") or {}
     for name, variants in (domain.get("responses") or {}).items():
         for variant in variants or []:
-            languages = [c.get("value") for c in variant.get("condition") or [] if c.get("name") == "language"]
-            language = languages[0] if languages else DEFAULT_LANGUAGE
+            language = variation_language(variant)
             if isinstance(variant.get("text"), str):
                 yield Text(language, "domain.yml", f"responses.{name}[{language}].text", variant["text"])
             for index, button in enumerate(variant.get("buttons") or []):

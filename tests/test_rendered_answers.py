@@ -22,13 +22,12 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content_files import read_content
+from actions.content_files import read_content, variation_language
 from actions.flows.common import long_date
 from actions.procedures import ActionAnswerProcedure
 from actions.settings import CONTENT_DIR, Settings
 from actions.statuses import ActionAnswerStatus
 from bot.languages import LANGUAGES
-
 from tests.conftest import DOMAIN, response_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -53,8 +52,7 @@ def rendered(messages: list[dict], language: str) -> str:
     parts = []
     for message in messages:
         name = message["response"]
-        variation = next(v for v in DOMAIN["responses"][name]
-                         if (v.get("condition") or [{}])[0].get("value", "en") == language)
+        variation = next(v for v in DOMAIN["responses"][name] if variation_language(v) == language)
         text = fill(variation["text"], message)
         buttons = " | ".join(button["title"] for button in variation.get("buttons") or [])
         parts.append(text + (f"\n[{buttons}]" if buttons else ""))
