@@ -12,6 +12,7 @@ import pytest
 import yaml
 from sqlalchemy.orm import Session
 
+from actions.content_files import variation_language
 from actions.db.engine import create_database_engine, prepare_database
 from actions.settings import CONTENT_DIR, Settings
 from bot import local_servers
@@ -91,8 +92,7 @@ def texts(replies: list[dict]) -> str:
 def response_text(name: str, language: str) -> str:
     """Return the text of a domain response in one language (English is the default variation)."""
     for variation in DOMAIN["responses"][name]:
-        condition = variation.get("condition") or []
-        if (not condition and language == "en") or any(c.get("value") == language for c in condition):
+        if variation_language(variation) == language:
             return variation["text"]
     raise KeyError(f"{name} has no {language} variation")
 
