@@ -17,11 +17,12 @@ PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test setup model db check-content check-nlu evaluate evaluate-dialogue bench clean
+.PHONY: help run test lint setup model db check-content check-nlu evaluate evaluate-dialogue bench clean
 
 help:
 	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
 	@echo "make test   build what is missing, then run the whole test suite"
+	@echo "make lint   ruff (rules and format) and mypy, as CI runs them"
 	@echo "make model | db | check-content | check-nlu | evaluate | evaluate-dialogue | bench | clean"
 
 define make_venv
@@ -87,6 +88,14 @@ evaluate-dialogue: model
 # Starts the real servers and prints REST latency per language, throughput and memory.
 bench: model
 	@$(JRA) bench
+
+# Lint, format and types (settings in pyproject.toml): ruff on the Python code, mypy on actions/
+# and bot/ from the app environment, where rasa is not installed (docs/architecture.md).
+LINTED := actions bot tests
+lint: $(APP_READY)
+	$(APP_VENV)/bin/ruff check $(LINTED)
+	$(APP_VENV)/bin/ruff format --check $(LINTED)
+	$(APP_VENV)/bin/mypy
 
 test: model $(CHROMIUM)
 	$(APP_VENV)/bin/pytest
