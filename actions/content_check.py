@@ -123,8 +123,11 @@ STATUS_TEXT_FIELDS = {
 def _unaccounted(kind: str, key: str, record: object, fields: dict[str, str]) -> list[str]:
     if not isinstance(record, dict):
         return []
-    return [f"{kind} {key}: field {name!r} is neither rendered nor listed as internal (actions/content_check.py)"
-            for name in record if name not in fields]
+    return [
+        f"{kind} {key}: field {name!r} is neither rendered nor listed as internal (actions/content_check.py)"
+        for name in record
+        if name not in fields
+    ]
 
 
 def check_fields(content: Content, content_dir: Path) -> list[str]:
@@ -162,7 +165,7 @@ def check_below(content: Content) -> list[str]:
         for key, sentences in content.sentences.get(language, {}).items():
             parts = [[sentences.summary], sentences.steps, sentences.documents, sentences.conditions]
             for index, part in enumerate(parts):
-                later = [item for later_part in parts[index + 1:] for item in later_part]
+                later = [item for later_part in parts[index + 1 :] for item in later_part]
                 for position, sentence in enumerate(part):
                     if below.search(sentence) and not later and position == len(part) - 1:
                         problems.append(f"{key} [{language}]: says 'below' but nothing follows it: {sentence[:60]!r}")
@@ -195,9 +198,7 @@ def check_procedures(content: Content) -> list[str]:
                             f"({', '.join(sorted(shared_numbers)) or 'no numbers'}): {template[:60]!r}"
                         )
             if len(sentences.link_labels) != len(facts.links):
-                problems.append(
-                    f"{key} [{language}]: {len(sentences.link_labels)} link labels for {len(facts.links)} links"
-                )
+                problems.append(f"{key} [{language}]: {len(sentences.link_labels)} link labels for {len(facts.links)} links")
             if english is not None and language != "en":
                 for kind in PARALLEL_LISTS:
                     if len(getattr(sentences, kind)) != len(getattr(english, kind)):
@@ -247,20 +248,25 @@ def check_phone_labels(content: Content) -> list[str]:
     """
     problems: list[str] = []
     labelled = {
-        kind for kind in {str(phone.get("kind", "main")) for office in content.offices.values()
-                          for phone in office.get("phones") or []}
+        kind
+        for kind in {
+            str(phone.get("kind", "main")) for office in content.offices.values() for phone in office.get("phones") or []
+        }
         if all(f"phone_{kind}" in content.labels.get(language, {}) for language in LANGUAGES)
     }
     for key, office in content.offices.items():
         phones = office.get("phones") or []
         unlabelled = [
-            str(phone["number"]) for phone in phones
+            str(phone["number"])
+            for phone in phones
             if str(phone.get("kind", "main")) not in labelled
             and not all((phone.get("label") or {}).get(language) for language in LANGUAGES)
         ]
         if len(phones) > 1 and len(unlabelled) > 1:
-            problems.append(f"office {key}: phone numbers without a label: {', '.join(unlabelled)} "
-                            "(give each extra number a kind with a phone_<kind> label in every language)")
+            problems.append(
+                f"office {key}: phone numbers without a label: {', '.join(unlabelled)} "
+                "(give each extra number a kind with a phone_<kind> label in every language)"
+            )
     return problems
 
 

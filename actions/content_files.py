@@ -114,9 +114,7 @@ def _procedure_facts(key: str, raw: dict[str, Any]) -> ProcedureFacts:
     except (KeyError, TypeError, ValueError) as error:
         raise ContentError(f"shared/procedures.yml: {key}: {error!r}") from error
     values = {str(name): str(value) for name, value in (raw.get("values") or {}).items()}
-    return ProcedureFacts(
-        key=key, section=str(raw.get("section", "")), deadlines=deadlines, values=values, links=links
-    )
+    return ProcedureFacts(key=key, section=str(raw.get("section", "")), deadlines=deadlines, values=values, links=links)
 
 
 def _procedure_sentences(path: Path, key: str, raw: dict[str, Any]) -> ProcedureSentences:
@@ -137,9 +135,7 @@ def read_content(content_dir: Path) -> Content:
     for language in LANGUAGES:
         path = content_dir / language / "procedures.yml"
         raw_language = _optional(path, "procedures")
-        sentences[language] = {
-            key: _procedure_sentences(path, key, raw) for key, raw in raw_language.items()
-        }
+        sentences[language] = {key: _procedure_sentences(path, key, raw) for key, raw in raw_language.items()}
         status_texts[language] = _optional(content_dir / language / "statuses.yml", "statuses")
         labels[language] = {str(k): str(v) for k, v in _optional(content_dir / language / "labels.yml", "labels").items()}
     return Content(

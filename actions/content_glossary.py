@@ -45,9 +45,7 @@ _URL = re.compile(r"https?://\S+")
 _KANA = "\u3040-\u30ff"
 # Kanji that Japanese writes and simplified Chinese does not: they mark a quotation as Japanese.
 _JAPANESE_ONLY = "届証載項資認査庁帰続関験務拠駅労団転写盗難遺罹災"
-_JAPANESE_QUOTE = re.compile(
-    rf"[(（〔「『][^()（）〔〕「」『』]*[{_KANA}{_JAPANESE_ONLY}][^()（）〔〕「」『』]*[)）〕」』]"
-)
+_JAPANESE_QUOTE = re.compile(rf"[(（〔「『][^()（）〔〕「」『』]*[{_KANA}{_JAPANESE_ONLY}][^()（）〔〕「」『』]*[)）〕」』]")
 _JAPANESE_CHAR = rf"[\u3400-\u9fff{_KANA}々〆ー]"
 _JAPANESE_SPACE = re.compile(rf"(?<={_JAPANESE_CHAR})[ \u3000]+(?={_JAPANESE_CHAR})")
 # A reading in kana may be spaced for legibility: 遺失届受理証明書（いしつとどけ じゅり しょうめいしょ）.
@@ -119,8 +117,10 @@ def load_glossary(path: Path) -> tuple[list[Rule], list[dict[str, Any]], list[st
                     problems.append(f"glossary [{language}] {concept}: bad match for {variant!r}: {error}")
                     continue
                 if pattern.search(term):
-                    problems.append(f"glossary [{language}] {concept}: the preferred term {term!r} matches "
-                                    f"its own forbidden variant {variant!r}")
+                    problems.append(
+                        f"glossary [{language}] {concept}: the preferred term {term!r} matches "
+                        f"its own forbidden variant {variant!r}"
+                    )
                 rules.append(Rule(language, concept, term, variant, pattern, str(forbidden["reason"])))
     return rules, list(data.get("allow") or []), problems
 
@@ -167,8 +167,7 @@ def user_texts(root: Path) -> Iterator[Text]:
                 yield Text(language, "domain.yml", f"responses.{name}[{language}].text", variant["text"])
             for index, button in enumerate(variant.get("buttons") or []):
                 if isinstance(button.get("title"), str):
-                    yield Text(language, "domain.yml", f"responses.{name}[{language}].buttons[{index}].title",
-                               button["title"])
+                    yield Text(language, "domain.yml", f"responses.{name}[{language}].buttons[{index}].title", button["title"])
     for language in LANGUAGES:
         for path in sorted((root / language).glob("*.yml")):
             file = path.relative_to(repository).as_posix()
@@ -204,7 +203,11 @@ def _excerpt(text: str, start: int, end: int) -> str:
 def _is_allowed(allow: list[dict[str, Any]], used: set[int], item: Text, variant: str) -> bool:
     for index, entry in enumerate(allow):
         if (entry.get("language"), entry.get("file"), entry.get("key"), entry.get("variant")) == (
-                item.language, item.file, item.key, variant):
+            item.language,
+            item.file,
+            item.key,
+            variant,
+        ):
             used.add(index)
             return True
     return False
@@ -237,16 +240,22 @@ def check_glossary(root: Path) -> list[str]:
                 )
         if item.language == "zh" and _MIDDLE_DOT in text:
             position = text.index(_MIDDLE_DOT)
-            problems.append(f"{where}: Japanese middle dot '・' in Chinese text; write '·' (or '、' between "
-                            f"list items) — in {_excerpt(text, position, position + 1)!r}")
+            problems.append(
+                f"{where}: Japanese middle dot '・' in Chinese text; write '·' (or '、' between "
+                f"list items) — in {_excerpt(text, position, position + 1)!r}"
+            )
         if item.language == "ja" and item.sentence:
             space = _JAPANESE_SPACE.search(_READING.sub("（）", text))
             if space:
-                problems.append(f"{where}: a space between Japanese words; write Japanese without spaces "
-                                f"(a reading in parentheses may be spaced) — in "
-                                f"{_excerpt(_READING.sub('（）', text), *space.span())!r}")
+                problems.append(
+                    f"{where}: a space between Japanese words; write Japanese without spaces "
+                    f"(a reading in parentheses may be spaced) — in "
+                    f"{_excerpt(_READING.sub('（）', text), *space.span())!r}"
+                )
     for index, entry in enumerate(allow):
         if index not in used:
-            problems.append(f"glossary: allow entry for {entry.get('file')} {entry.get('key')} "
-                            f"({entry.get('variant')}) matches nothing; remove it")
+            problems.append(
+                f"glossary: allow entry for {entry.get('file')} {entry.get('key')} "
+                f"({entry.get('variant')}) matches nothing; remove it"
+            )
     return problems

@@ -15,7 +15,7 @@ from actions.parsing import parse_target_language
 from bot.languages import normalize_language
 
 # What a cancelled flow forgets: every fact, and what the repair mechanism kept.
-RESET_SLOTS = FLOW_SLOTS + ("requested_slot", "repair_attempts", "last_flow", "pending_flow", "answered_facts")
+RESET_SLOTS = (*FLOW_SLOTS, "requested_slot", "repair_attempts", "last_flow", "pending_flow", "answered_facts")
 
 
 # Below this, a detection ("ok", "Osaka") does not switch a conversation's language.
@@ -82,9 +82,7 @@ class ActionCancelFlow(Action):
         """Return the action's name in the domain."""
         return "action_cancel_flow"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Reset every flow slot."""
         dispatcher.utter_message(response="utter_flow_cancelled")
         return [SlotSet(slot, None) for slot in RESET_SLOTS]

@@ -14,7 +14,6 @@ from actions.flows.repair import route_by_facts, start_flow
 from actions.language import reply_language
 from actions.offices import utter_office
 
-
 SUGGESTIONS = 3
 MINIMUM_CONFIDENCE = 0.05
 # Offices whose contacts answer out-of-scope questions and requests for a person.
@@ -34,17 +33,18 @@ class ActionDidYouMean(Action):
         """Return the action's name in the domain."""
         return "action_did_you_mean"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Turn the intent ranking into buttons titled in the user's language."""
         route = route_by_facts(tracker)
         if route is not None:  # "sorry, the baby was born on 25 December": facts of a flow
             return start_flow(dispatcher, tracker, route)
         language = reply_language(tracker)
         ranking = tracker.latest_message.get("intent_ranking") or []
-        candidates = [item["name"] for item in ranking
-                      if item.get("name") != "nlu_fallback" and item.get("confidence", 0) >= MINIMUM_CONFIDENCE]
+        candidates = [
+            item["name"]
+            for item in ranking
+            if item.get("name") != "nlu_fallback" and item.get("confidence", 0) >= MINIMUM_CONFIDENCE
+        ]
         if candidates and candidates[0] == NEAR_DOMAIN:
             # Most likely a daily-life question: its answer only names who can help, so it is
             # safe to give while unsure, and a button for it would say nothing.
@@ -76,9 +76,7 @@ class ActionShowContacts(Action):
         """Return the action's name in the domain."""
         return "action_show_contacts"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Look the contacts up in the database (phones are stored once)."""
         language = reply_language(tracker)
         offices = read_database(

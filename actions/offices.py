@@ -98,9 +98,7 @@ class ActionOfficeInPassing(Action):
         """Return the action's name in the domain."""
         return "action_office_in_passing"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Send the office for the place named, or say how to ask for one."""
         language = reply_language(tracker)
 

@@ -31,9 +31,20 @@ from actions.parsing_words import (
 )
 
 __all__ = [
-    "DURATION_BOUNDS_MONTHS", "LOSS_REASONS", "DateSpan", "duration_in_bounds", "fold_text", "is_unsure",
-    "normalize_text", "parse_date", "parse_date_span", "parse_duration_months", "parse_loss_reason",
-    "parse_stay_plan", "parse_target_language", "parse_yes_no",
+    "DURATION_BOUNDS_MONTHS",
+    "LOSS_REASONS",
+    "DateSpan",
+    "duration_in_bounds",
+    "fold_text",
+    "is_unsure",
+    "normalize_text",
+    "parse_date",
+    "parse_date_span",
+    "parse_duration_months",
+    "parse_loss_reason",
+    "parse_stay_plan",
+    "parse_target_language",
+    "parse_yes_no",
 ]
 
 # Number words ("two days ago", "три дня назад"), longest first so that "одинадцять" wins over "один".
@@ -52,13 +63,27 @@ _DAYS_AGO = re.compile(
 _WEEKS_AGO = re.compile(
     r"(?:(\d+)\s*)?(?:weeks? ago|недел[юиь]\w* назад|тижн\w* тому|тиждень тому|[个個]?星期前|周前|週間前|しゅうかん\s*まえ)"
 )
-_KANA_DAYS = {"いちにち": 1, "ふつか": 2, "みっか": 3, "よっか": 4, "いつか": 5, "むいか": 6, "なのか": 7,
-              "ようか": 8, "ここのか": 9, "とおか": 10}
+_KANA_DAYS = {
+    "いちにち": 1,
+    "ふつか": 2,
+    "みっか": 3,
+    "よっか": 4,
+    "いつか": 5,
+    "むいか": 6,
+    "なのか": 7,
+    "ようか": 8,
+    "ここのか": 9,
+    "とおか": 10,
+}
 _KANA_DAYS_AGO = re.compile(rf"({'|'.join(_KANA_DAYS)})\s*(?:まえ|前)")
 
 _WEEKDAY_STEMS = [  # Monday first; stems are matched from the start of a word
-    r"monday|понедельник\w*|понеділ\w*", r"tuesday|вторник\w*|вівтор\w*", r"wednesday|сред[аеуы]|серед[аиу]",
-    r"thursday|четверг\w*|четвер", r"friday|пятниц\w*|п'ятниц\w*", r"saturday|суббот\w*|субот\w*",
+    r"monday|понедельник\w*|понеділ\w*",
+    r"tuesday|вторник\w*|вівтор\w*",
+    r"wednesday|сред[аеуы]|серед[аиу]",
+    r"thursday|четверг\w*|четвер",
+    r"friday|пятниц\w*|п'ятниц\w*",
+    r"saturday|суббот\w*|субот\w*",
     r"sunday|воскресень\w*|неділ\w*",
 ]
 _WEEKDAY_WORD = re.compile(
@@ -70,8 +95,22 @@ _LAST_WEEK = re.compile(r"\blast week\b|прошлой неделе|минуло
 # 上周五, 下周一, 星期一 (digits after normalize_text); 这周一 (this week) is too vague to place
 _ZH_WEEKDAY = re.compile(r"(?<![这這本])([上下])?(?:星期|礼拜|禮拜|周|週)([1-6日天])")
 _JA_WEEKDAY = re.compile(r"(先週の?|せんしゅうの?)?\s*(?:([月火水木金土日])曜日?|(げつ|か|すい|もく|きん|ど|にち)ようび)")
-_JA_WEEKDAY_INDEX = {"月": 0, "火": 1, "水": 2, "木": 3, "金": 4, "土": 5, "日": 6,
-                     "げつ": 0, "か": 1, "すい": 2, "もく": 3, "きん": 4, "ど": 5, "にち": 6}
+_JA_WEEKDAY_INDEX = {
+    "月": 0,
+    "火": 1,
+    "水": 2,
+    "木": 3,
+    "金": 4,
+    "土": 5,
+    "日": 6,
+    "げつ": 0,
+    "か": 1,
+    "すい": 2,
+    "もく": 3,
+    "きん": 4,
+    "ど": 5,
+    "にち": 6,
+}
 
 _YMD = re.compile(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})(?!\d)")
 _MD_CJK = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})(?!\d)\s*[日号號]?")
@@ -79,12 +118,18 @@ _SLASH = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{2,4}))?(?
 _DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?(?![\d.])")
 
 _MONTH_STEMS = [  # en, ru, uk; the English 'may' is read by _MAY because "may I ask" is not a month
-    r"january|jan|январ\w*|січ(?:ень|ня|ні)", r"february|feb|феврал\w*|лют(?:ий|ого|ому|і)",
-    r"march|mar|март\w*|берез(?:ень|ня|ні)", r"april|apr|апрел\w*|квіт(?:ень|ня|ні)",
-    r"ма[йяе]|(?<=к )маю|трав(?:ень|ня|ні)", r"june|jun|июн\w*|черв(?:ень|ня|ні)",
-    r"july|jul|июл\w*|лип(?:ень|ня|ні)", r"august|aug|август\w*|серп(?:ень|ня|ні)",
-    r"september|sept|sep|сентябр\w*|верес(?:ень|ня|ні)", r"october|oct|октябр\w*|жовт(?:ень|ня|ні)",
-    r"november|nov|ноябр\w*|листопад\w*", r"december|dec|декабр\w*|груд(?:ень|ня|ні)",
+    r"january|jan|январ\w*|січ(?:ень|ня|ні)",
+    r"february|feb|феврал\w*|лют(?:ий|ого|ому|і)",
+    r"march|mar|март\w*|берез(?:ень|ня|ні)",
+    r"april|apr|апрел\w*|квіт(?:ень|ня|ні)",
+    r"ма[йяе]|(?<=к )маю|трав(?:ень|ня|ні)",
+    r"june|jun|июн\w*|черв(?:ень|ня|ні)",
+    r"july|jul|июл\w*|лип(?:ень|ня|ні)",
+    r"august|aug|август\w*|серп(?:ень|ня|ні)",
+    r"september|sept|sep|сентябр\w*|верес(?:ень|ня|ні)",
+    r"october|oct|октябр\w*|жовт(?:ень|ня|ні)",
+    r"november|nov|ноябр\w*|листопад\w*",
+    r"december|dec|декабр\w*|груд(?:ень|ня|ні)",
 ]
 _MONTH_WORD = re.compile(r"\b(?:" + "|".join(f"(?P<m{i}>{stem})" for i, stem in enumerate(_MONTH_STEMS)) + r")\b\.?")
 _MAY = re.compile(
@@ -239,7 +284,7 @@ def _find_month(text: str) -> tuple[int, int, int] | None:
 def _month_name_span(text: str) -> str | None:
     """Cut "3 марта 2027" out of running text around a month name, or None when no day stands by it."""
     found = _find_month(text)
-    if found is None or "月" in text[found[1]:found[2]]:
+    if found is None or "月" in text[found[1] : found[2]]:
         return None  # a CJK month with a day was already read by _MD_CJK
     _, start, end = found
     before = _DAY_BEFORE.search(text[:start])
@@ -269,9 +314,7 @@ def _dateparser_day(text: str, language: str, today: dt.date, prefer: str) -> dt
     return found.date() if found else None
 
 
-def parse_date(
-    text: str, language: str, today: dt.date, prefer: str = "past", strict: bool = False
-) -> dt.date | None:
+def parse_date(text: str, language: str, today: dt.date, prefer: str = "past", strict: bool = False) -> dt.date | None:
     """Return the day a message names, or None; ``prefer`` is 'past' or 'future' for a bare day.
 
     ``strict`` skips dateparser, which can mistake words for dates ("may I ask"); it is used when the

@@ -11,8 +11,21 @@ import unicodedata
 DURATION_BOUNDS_MONTHS = (0.0, 120.0)  # longer than ten years away is a misreading or a different procedure
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
-_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-                 "八": 8, "九": 9}
+_KANJI_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _KANJI_TENS = re.compile(r"([一二两兩三四五六七八九])?十([一二三四五六七八九])?")
 
 
@@ -36,22 +49,90 @@ def normalize_text(text: str) -> str:
 
 _WORD_NUMBERS: dict[str, float] = {
     # en
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty": 20, "couple of": 2,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "eighteen": 18,
+    "twenty": 20,
+    "couple of": 2,
     "a couple of": 2,
     # ru
-    "один": 1, "одну": 1, "одна": 1, "одного": 1, "два": 2, "две": 2, "двух": 2, "три": 3, "трех": 3, "трёх": 3,
-    "четыре": 4, "пять": 5, "шесть": 6, "семь": 7, "восемь": 8, "девять": 9, "десять": 10, "одиннадцать": 11,
-    "двенадцать": 12, "полтора": 1.5, "полторы": 1.5,
+    "один": 1,
+    "одну": 1,
+    "одна": 1,
+    "одного": 1,
+    "два": 2,
+    "две": 2,
+    "двух": 2,
+    "три": 3,
+    "трех": 3,
+    "трёх": 3,
+    "четыре": 4,
+    "пять": 5,
+    "шесть": 6,
+    "семь": 7,
+    "восемь": 8,
+    "девять": 9,
+    "десять": 10,
+    "одиннадцать": 11,
+    "двенадцать": 12,
+    "полтора": 1.5,
+    "полторы": 1.5,
     # uk (the words it shares with ru are above)
-    "дві": 2, "двох": 2, "трьох": 3, "чотири": 4, "п'ять": 5, "шість": 6, "сім": 7, "вісім": 8, "дев'ять": 9,
-    "одинадцять": 11, "дванадцять": 12, "півтора": 1.5,
+    "дві": 2,
+    "двох": 2,
+    "трьох": 3,
+    "чотири": 4,
+    "п'ять": 5,
+    "шість": 6,
+    "сім": 7,
+    "вісім": 8,
+    "дев'ять": 9,
+    "одинадцять": 11,
+    "дванадцять": 12,
+    "півтора": 1.5,
     # ja kana, with the clipped forms of いっかげつ and はっかげつ
-    "いち": 1, "いっ": 1, "に": 2, "さん": 3, "よん": 4, "ご": 5, "ろく": 6, "ろっ": 6, "なな": 7, "しち": 7,
-    "はち": 8, "はっ": 8, "きゅう": 9, "じゅう": 10, "じゅっ": 10, "じっ": 10, "じゅういち": 11, "じゅういっ": 11,
+    "いち": 1,
+    "いっ": 1,
+    "に": 2,
+    "さん": 3,
+    "よん": 4,
+    "ご": 5,
+    "ろく": 6,
+    "ろっ": 6,
+    "なな": 7,
+    "しち": 7,
+    "はち": 8,
+    "はっ": 8,
+    "きゅう": 9,
+    "じゅう": 10,
+    "じゅっ": 10,
+    "じっ": 10,
+    "じゅういち": 11,
+    "じゅういっ": 11,
     "じゅうに": 12,
     # ja romaji
-    "ichi": 1, "ni": 2, "san": 3, "yon": 4, "go": 5, "roku": 6, "nana": 7, "hachi": 8, "kyuu": 9, "juu": 10,
+    "ichi": 1,
+    "ni": 2,
+    "san": 3,
+    "yon": 4,
+    "go": 5,
+    "roku": 6,
+    "nana": 7,
+    "hachi": 8,
+    "kyuu": 9,
+    "juu": 10,
     "juuni": 12,
 }
 _DURATION_UNITS = [  # a bare 月 or 日 is a date (3月, 5日), not a duration
@@ -62,10 +143,13 @@ _DURATION_UNITS = [  # a bare 月 or 日 is a date (3月, 5日), not a duration
 ]
 _NUMBER = "|".join(sorted((re.escape(word) for word in _WORD_NUMBERS), key=len, reverse=True))
 _DURATIONS = [
-    (re.compile(
-        rf"(?<![0-9a-zа-яёіїєґ.])(\d+(?:[.,]\d+)?|{_NUMBER})\s*-?\s*(?:{unit})(?![a-zа-яёіїєґ'])"
-        r"(\s*(?:半|はん|and a half|с половиной|з половиною))?"
-    ), months)
+    (
+        re.compile(
+            rf"(?<![0-9a-zа-яёіїєґ.])(\d+(?:[.,]\d+)?|{_NUMBER})\s*-?\s*(?:{unit})(?![a-zа-яёіїєґ'])"
+            r"(\s*(?:半|はん|and a half|с половиной|з половиною))?"
+        ),
+        months,
+    )
     for unit, months in _DURATION_UNITS
 ]
 _HALVES = [  # read before numbers, or "half a year" would be "a year"
@@ -148,14 +232,14 @@ def parse_yes_no(text: str, intent: str | None) -> bool | None:
 
 LOSS_REASONS: dict[str, str] = {  # checked in this order; only explicit statements, not "my residence card"
     "stolen": r"\bstole|\btheft|\bthie(?:f|ves)|\brobbed|pickpocket|\btook (?:it|them|my)\b|\btaken\b|укра(?:л|д)|краж"
-              r"|\bвор(?:а|ы|ов)?\b|вкра(?:в|л|д)|краді|злоді|поцуп|взяли|вытащил|вытянул|забрали|витягл|витягну"
-              r"|被偷|偷|被盗|盗|扒手|拿走|すられ|スリ|とられ|取られ|ぬすまれ",
+    r"|\bвор(?:а|ы|ов)?\b|вкра(?:в|л|д)|краді|злоді|поцуп|взяли|вытащил|вытянул|забрали|витягл|витягну"
+    r"|被偷|偷|被盗|盗|扒手|拿走|すられ|スリ|とられ|取られ|ぬすまれ",
     "disaster": r"disaster|\bfires?\b|\bflood|earthquake|typhoon|tsunami|пожар|наводнен|землетряс|стихийн|тайфун|повін"
-                r"|землетрус|стихійн|火灾|火災|火事|燃え|焼け|地震|洪水|台风|台風|灾害|災害|津波|水害|罹災|被災"
-                r"|かじ(?:で|に|が|の|$)|じしん|つなみ|こうずい|たいふう|さいがい",
+    r"|землетрус|стихійн|火灾|火災|火事|燃え|焼け|地震|洪水|台风|台風|灾害|災害|津波|水害|罹災|被災"
+    r"|かじ(?:で|に|が|の|$)|じしん|つなみ|こうずい|たいふう|さいがい",
     "lost": r"\blost\b|\blose\b|\blosing\b|missing|can't find|cannot find|потерял|потеря|утерян|утеря|не могу найти"
-            r"|пропал|загуб|втрат|не можу знайти|\bзник|丢|遗失|遺失|找不到|不见了|落とし|おとし|なくし|なくな|無くし"
-            r"|紛失|失くし|見つからない|みつからない",
+    r"|пропал|загуб|втрат|не можу знайти|\bзник|丢|遗失|遺失|找不到|不见了|落とし|おとし|なくし|なくな|無くし"
+    r"|紛失|失くし|見つからない|みつからない",
 }
 
 
@@ -169,26 +253,50 @@ def parse_loss_reason(text: str) -> str | None:
 
 
 # (pattern, stays) in order; a match is blanked out before the next pattern, so "won't go home" is not leaving
-_STAY_RULES = [(re.compile(pattern), stays) for pattern, stays in [
-    (r"\b(?:won't|will not|not going to|don't|do not|never) (?:go|leave|return|move)\b|не (?:уедем|уедет|уезжаем"
-     r"|вернёмся|вернемся|поедем)|не (?:поїдемо|виїдемо|повернемося|їдемо)", True),
-    (r"\b(?:won't|will not|not going to|don't|do not|not) (?:stay|liv|remain)\w*|не (?:останемся|останется|будем жить"
-     r"|будет жить)|не (?:залишимося|залишимось|залишиться|будемо жити|буде жити|житиме)", False),
-    (r"\b(?:live|lives|living|stay|stays|staying|remain|remains|remaining|raise|raising)\b|будет жить|будем жить"
-     r"|живём|живем|живут|останемся|остаёмся|остаемся|останется|остаётся|остается|житиме|буде жити|будемо жити"
-     r"|живемо|живуть|залиша\w*|залишимо\w*|залишит\w*|лишаємо\w*", True),
-    (r"\b(?:go|going|goes) (?:back|home)\b|\bleav(?:e|ing)\b|\btak(?:e|ing) (?:him|her|them|the (?:baby|child|kid)|our \w+)"
-     r"(?: \w+){0,3} (?:abroad|home|back)\b|\bmov(?:e|ing) (?:abroad|away)\b|\breturn(?:ing)? (?:home|to)\b|\bmove back\b"
-     r"|\bfly(?:ing)? (?:home|back)\b|\bhead(?:ing)? home\b|уедем|уедет|уезжаем|уезжает|вернёмся|вернемся"
-     r"|возвращаемся|домой|поїдемо|виїдемо|повернемося|повертаємося|додому", False),
-]]
-_STAY_RULES_CJK = [(re.compile(pattern), stays) for pattern, stays in [  # read with spaces removed: 日本に すみます
-    (r"不回国|不回國|不回去|不走|かえりません|帰りません|かえらない|帰らない", True),
-    (r"不住|不会住|不會住|不留|すまない|住まない", False),
-    (r"住在|一直住|一起住|住日本|留在日本|待在日本|呆在日本|在日本生活|在日本长大|在日本長大|(?:に|で)(?:すみ|住み|すむ|住む|すん|住ん)"
-     r"|日本にいる|日本にいます|のこります|残ります|ずっと|そだて|育て|くらし|暮らし", True),
-    (r"回国|回國|回去|回老家|离开日本|離開日本|かえります|帰ります|かえる|帰る|帰国|きこく|もどります|戻ります|出国|しゅっこく", False),
-]]
+_STAY_RULES = [
+    (re.compile(pattern), stays)
+    for pattern, stays in [
+        (
+            r"\b(?:won't|will not|not going to|don't|do not|never) (?:go|leave|return|move)\b|не (?:уедем|уедет|уезжаем"
+            r"|вернёмся|вернемся|поедем)|не (?:поїдемо|виїдемо|повернемося|їдемо)",
+            True,
+        ),
+        (
+            r"\b(?:won't|will not|not going to|don't|do not|not) (?:stay|liv|remain)\w*|не (?:останемся|останется|будем жить"
+            r"|будет жить)|не (?:залишимося|залишимось|залишиться|будемо жити|буде жити|житиме)",
+            False,
+        ),
+        (
+            r"\b(?:live|lives|living|stay|stays|staying|remain|remains|remaining|raise|raising)\b|будет жить|будем жить"
+            r"|живём|живем|живут|останемся|остаёмся|остаемся|останется|остаётся|остается|житиме|буде жити|будемо жити"
+            r"|живемо|живуть|залиша\w*|залишимо\w*|залишит\w*|лишаємо\w*",
+            True,
+        ),
+        (
+            r"\b(?:go|going|goes) (?:back|home)\b|\bleav(?:e|ing)\b|\btak(?:e|ing) (?:him|her|them|the (?:baby|child|kid)|our \w+)"
+            r"(?: \w+){0,3} (?:abroad|home|back)\b|\bmov(?:e|ing) (?:abroad|away)\b|\breturn(?:ing)? (?:home|to)\b|\bmove back\b"
+            r"|\bfly(?:ing)? (?:home|back)\b|\bhead(?:ing)? home\b|уедем|уедет|уезжаем|уезжает|вернёмся|вернемся"
+            r"|возвращаемся|домой|поїдемо|виїдемо|повернемося|повертаємося|додому",
+            False,
+        ),
+    ]
+]
+_STAY_RULES_CJK = [
+    (re.compile(pattern), stays)
+    for pattern, stays in [  # read with spaces removed: 日本に すみます
+        (r"不回国|不回國|不回去|不走|かえりません|帰りません|かえらない|帰らない", True),
+        (r"不住|不会住|不會住|不留|すまない|住まない", False),
+        (
+            r"住在|一直住|一起住|住日本|留在日本|待在日本|呆在日本|在日本生活|在日本长大|在日本長大|(?:に|で)(?:すみ|住み|すむ|住む|すん|住ん)"
+            r"|日本にいる|日本にいます|のこります|残ります|ずっと|そだて|育て|くらし|暮らし",
+            True,
+        ),
+        (
+            r"回国|回國|回去|回老家|离开日本|離開日本|かえります|帰ります|かえる|帰る|帰国|きこく|もどります|戻ります|出国|しゅっこく",
+            False,
+        ),
+    ]
+]
 
 
 def parse_stay_plan(text: str) -> bool | None:

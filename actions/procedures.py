@@ -67,9 +67,7 @@ class ActionAnswerProcedure(Action):
         """Return the action's name in the domain."""
         return "action_answer_procedure"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Look the procedure up in the reply language and send it."""
         key = (tracker.latest_message.get("intent") or {}).get("name") or ""
         answer = fetch_procedure(dispatcher, key, reply_language(tracker))

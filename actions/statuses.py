@@ -27,17 +27,23 @@ def amount_text(period: dict[str, int], language: str) -> str:
     """Write an amount of time ("4 years and 3 months", "4 года и 3 месяца", "4年3か月")."""
     locale = BABEL_LOCALES.get(language, "en")
     parts = [
-        format_timedelta(dt.timedelta(days=period[unit] * DAYS[unit]), granularity=unit.rstrip("s"),
-                         threshold=10_000 if unit == "days" else 1.1, locale=locale)
-        for unit in UNITS if period.get(unit)
+        format_timedelta(
+            dt.timedelta(days=period[unit] * DAYS[unit]),
+            granularity=unit.rstrip("s"),
+            threshold=10_000 if unit == "days" else 1.1,
+            locale=locale,
+        )
+        for unit in UNITS
+        if period.get(unit)
     ]
     if language in UNSPACED:
         return "".join(part.replace(" ", "") for part in parts)
     return format_list(parts, locale=locale)
 
 
-def period_text(period: dict[str, int] | str, language: str, labels: dict[str, str],
-                max_period: dict[str, int] | None = None) -> str:
+def period_text(
+    period: dict[str, int] | str, language: str, labels: dict[str, str], max_period: dict[str, int] | None = None
+) -> str:
     """Write one period of stay ("5 years", "3 месяца", "15 days or less", a designated period)."""
     if isinstance(period, str):
         if period == "designated_by_minister" and max_period and "period_designated_by_minister_up_to" in labels:
@@ -62,9 +68,7 @@ class ActionAnswerStatus(Action):
         """Return the action's name in the domain."""
         return "action_answer_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Look the status up by any of its names in the five languages."""
         language = reply_language(tracker)
         text = latest_text(tracker)
@@ -86,7 +90,12 @@ class ActionAnswerStatus(Action):
                 utter_procedure(dispatcher, general)
             return []
         periods = periods_text(status, language, labels)
-        dispatcher.utter_message(response="utter_status_info", status_name=status.name,
-                                 activities=status.activities, examples=status.examples, periods=periods)
+        dispatcher.utter_message(
+            response="utter_status_info",
+            status_name=status.name,
+            activities=status.activities,
+            examples=status.examples,
+            periods=periods,
+        )
         dispatcher.utter_message(response="utter_general_guidance")
         return []

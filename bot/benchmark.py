@@ -39,7 +39,7 @@ def held_out_messages(language: str) -> list[str]:
 def percentile(values: list[float], share: float) -> float:
     """Return the value below which ``share`` of the values lie."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def rss_megabytes(pid: int) -> float:
@@ -94,9 +94,10 @@ def run(per_language: int = 60, concurrency: int = 8, seconds: float = 20.0) -> 
         workdir = Path(directory)
         database_url = f"sqlite:///{workdir / 'procedures.sqlite'}"
         prepare_database(create_database_engine(database_url), CONTENT_DIR)
-        with local_servers.action_server(database_url, workdir) as actions, local_servers.rasa_server(
-            model, actions.url, workdir
-        ) as rasa:
+        with (
+            local_servers.action_server(database_url, workdir) as actions,
+            local_servers.rasa_server(model, actions.url, workdir) as rasa,
+        ):
             corpus = {language: held_out_messages(language)[::3][:per_language] for language in LANGUAGES}
             sequential_latencies(rasa.url, [m for ms in corpus.values() for m in ms[:5]])  # warm up
             print(f"REST round trip, one message at a time ({per_language} held-out messages per language)")
@@ -109,8 +110,9 @@ def run(per_language: int = 60, concurrency: int = 8, seconds: float = 20.0) -> 
             print(f"{'all':<10}{statistics.median(everything):>10.1f}{percentile(everything, 0.95):>10.1f}")
             mixed = [m for ms in corpus.values() for m in ms]
             done, errors = asyncio.run(_throughput(rasa.url, mixed, concurrency, seconds))
-            print(f"Sustained: {done / seconds:.1f} messages/s with {concurrency} concurrent senders "
-                  f"for {seconds:.0f} s ({errors} errors)")
-            print(f"Rasa server RSS: {rss_megabytes(rasa.pid):.0f} MB; action server RSS: "
-                  f"{rss_megabytes(actions.pid):.0f} MB")
+            print(
+                f"Sustained: {done / seconds:.1f} messages/s with {concurrency} concurrent senders "
+                f"for {seconds:.0f} s ({errors} errors)"
+            )
+            print(f"Rasa server RSS: {rss_megabytes(rasa.pid):.0f} MB; action server RSS: {rss_megabytes(actions.pid):.0f} MB")
     return 0

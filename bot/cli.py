@@ -1,4 +1,4 @@
-"""The `jra` command: database, content check, model, and the local front ends.
+"""The `jra` command: database, content check, model, the local front ends and `make run`.
 
 Runs in the app environment. Every sub-command prints one clear line on failure and exits
 non-zero instead of showing a stack trace.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from bot.paths import PROJECT_ROOT, VAR_DIR
 
 logger = logging.getLogger("jra")
 
@@ -78,26 +80,21 @@ def cmd_telegram(_: argparse.Namespace) -> int:
     return telegram_main()
 
 
-def port_is_free(host: str, port: int) -> bool:
-    """Tell whether a TCP port can be bound on ``host``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def cmd_check_ports(args: argparse.Namespace) -> int:
-    """Fail with a clear line for every port that is already in use."""
+    """Fail with a clear line for every port something listens on, naming the process."""
+    from bot.ports import describe_busy_port, port_is_free
+
     busy = [port for port in args.ports if not port_is_free("127.0.0.1", port)]
     for port in busy:
-        print(
-            f"Port {port} on 127.0.0.1 is already in use (is the assistant already running?). "
-            "Stop that process or free the port, then try again.",
-            file=sys.stderr,
-        )
+        print(describe_busy_port("127.0.0.1", port), file=sys.stderr)
     return 1 if busy else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the Procfile's processes under supervisor until Ctrl-C."""
+    from bot.supervision import run
+
+    return run(args.processes, procfile=args.procfile, state_dir=args.state_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,7 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("telegram", help="run the Telegram front end").set_defaults(func=cmd_telegram)
 
-    ports = commands.add_parser("check-ports", help="fail clearly if a port is in use")
+    run = commands.add_parser("run", help="run the Procfile's processes, restarted if they crash (make run)")
+    run.add_argument("processes", nargs="*", help="names from the Procfile (default: all that are configured)")
+    run.add_argument("--procfile", type=Path, default=PROJECT_ROOT / "Procfile")
+    run.add_argument("--state-dir", type=Path, default=VAR_DIR, help="supervisord's configuration, socket and logs")
+    run.set_defaults(func=cmd_run)
+
+    ports = commands.add_parser("check-ports", help="fail clearly if something listens on a port")
     ports.add_argument("ports", type=int, nargs="+")
     ports.set_defaults(func=cmd_check_ports)
     return parser

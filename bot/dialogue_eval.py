@@ -69,9 +69,14 @@ def load_conversations(path: Path = CONVERSATIONS) -> tuple[str, list[Conversati
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     conversations = [
         Conversation(
-            name=item["name"], language=item["language"], pattern=item["pattern"], flow=item.get("flow", ""),
-            turns=tuple(Turn(str(turn["user"]), tuple(map(str, turn.get("expect") or ())),
-                             tuple(map(str, turn.get("forbid") or ()))) for turn in item["turns"]),
+            name=item["name"],
+            language=item["language"],
+            pattern=item["pattern"],
+            flow=item.get("flow", ""),
+            turns=tuple(
+                Turn(str(turn["user"]), tuple(map(str, turn.get("expect") or ())), tuple(map(str, turn.get("forbid") or ())))
+                for turn in item["turns"]
+            ),
         )
         for item in data["conversations"]
     ]
@@ -100,9 +105,7 @@ def play(rasa_url: str, conversation: Conversation, client: httpx.Client) -> Out
         missing = [text for text in turn.expect if text not in reply]
         present = [text for text in turn.forbid if text in reply]
         if missing or present:
-            outcome.failures.append(
-                f"turn {number} {turn.user!r}: missing {missing} unwanted {present}\n    reply: {reply!r}"
-            )
+            outcome.failures.append(f"turn {number} {turn.user!r}: missing {missing} unwanted {present}\n    reply: {reply!r}")
             return outcome
     return outcome
 
@@ -142,8 +145,11 @@ def report(outcomes: list[Outcome]) -> str:
         lines.append(f"| {pattern} | " + " | ".join(row) + f" | {rate(*by_pattern[pattern])} |")
     by_language = pass_rates(outcomes, "language")
     passed = sum(outcome.passed for outcome in outcomes)
-    lines.append("| all | " + " | ".join(rate(*by_language.get(language, (0, 0))) for language in LANGUAGES)
-                 + f" | {rate(passed, len(outcomes))} |")
+    lines.append(
+        "| all | "
+        + " | ".join(rate(*by_language.get(language, (0, 0))) for language in LANGUAGES)
+        + f" | {rate(passed, len(outcomes))} |"
+    )
     lines.append("")
     lines.append(f"Passed {passed} of {len(outcomes)} conversations ({100 * passed / max(1, len(outcomes)):.1f} %).")
     for outcome in outcomes:
@@ -167,8 +173,10 @@ def run(path: Path, rasa_url: str | None = None) -> int:
             engine = create_database_engine(database_url)
             prepare_database(engine, CONTENT_DIR)
             engine.dispose()
-            with local_servers.action_server(database_url, workdir, extra_env={"ASSISTANT_TODAY": today}) as actions, \
-                    local_servers.rasa_server(model, actions.url, workdir) as rasa:
+            with (
+                local_servers.action_server(database_url, workdir, extra_env={"ASSISTANT_TODAY": today}) as actions,
+                local_servers.rasa_server(model, actions.url, workdir) as rasa,
+            ):
                 outcomes = play_all(rasa.url, conversations)
     print(report(outcomes))
     return 0 if all(outcome.passed for outcome in outcomes) else 1

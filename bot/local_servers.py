@@ -106,17 +106,28 @@ def rasa_server(
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     log = workdir / "rasa.log"
     command = [
-        str(rasa_executable().parent / "python"), "-m", "bot.rasa_server", "run", "--model", str(model),
-        "--interface", "127.0.0.1", "--port", str(port), "--cors", "*",
-        "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--endpoints", str(endpoints),
+        str(rasa_executable().parent / "python"),
+        "-m",
+        "bot.rasa_server",
+        "run",
+        "--model",
+        str(model),
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--cors",
+        "*",
+        "--credentials",
+        str(PROJECT_ROOT / "credentials.yml"),
+        "--endpoints",
+        str(endpoints),
     ] + (["--enable-api"] if enable_api else [])
     with _running(command, env, log) as process:
         base = f"http://127.0.0.1:{port}"
 
         def answers() -> bool:
-            reply = httpx.post(
-                f"{base}/webhooks/rest/webhook", json={"sender": "startup-probe", "message": "hello"}, timeout=30
-            )
+            reply = httpx.post(f"{base}/webhooks/rest/webhook", json={"sender": "startup-probe", "message": "hello"}, timeout=30)
             return reply.status_code == 200 and bool(reply.json())
 
         _wait_until(answers, process, "Rasa server", log)

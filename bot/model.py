@@ -54,16 +54,28 @@ def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR) -> Pa
             logger.info("Training %s (inputs changed)", model.name)
             subprocess.run(
                 [
-                    str(rasa_executable()), "train",
-                    "--config", "config.yml", "--domain", "domain.yml",
-                    "--data", "nlu_data", "stories",
-                    "--out", str(models_dir), "--fixed-model-name", name,
+                    str(rasa_executable()),
+                    "train",
+                    "--config",
+                    "config.yml",
+                    "--domain",
+                    "domain.yml",
+                    "--data",
+                    "nlu_data",
+                    "stories",
+                    "--out",
+                    str(models_dir),
+                    "--fixed-model-name",
+                    name,
                 ],
                 cwd=root,
                 check=True,
                 # Rasa caches trained components by config and data, not by code: a change to
                 # the project's own components must not restore stale ones.
-                env={**os.environ, "RASA_CACHE_DIRECTORY": str(root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}")},
+                env={
+                    **os.environ,
+                    "RASA_CACHE_DIRECTORY": str(root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}"),
+                },
             )
             logger.info("Trained %s in %.0f s", model.name, time.monotonic() - started)
         current = models_dir / "current.tar.gz"
@@ -76,5 +88,5 @@ def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR) -> Pa
 def _remove_old_models(models_dir: Path, keep: Path, how_many: int = 3) -> None:
     """Delete all but the newest few models (each is about 40 MB)."""
     models = sorted(models_dir.glob("model-*.tar.gz"), key=lambda path: path.stat().st_mtime, reverse=True)
-    for old in [path for path in models if path != keep][how_many - 1:]:
+    for old in [path for path in models if path != keep][how_many - 1 :]:
         old.unlink(missing_ok=True)

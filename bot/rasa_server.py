@@ -29,8 +29,7 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     error = exceptions.best_match(_response_validator().iter_errors(result))
     if error is not None:
         error.message += (
-            ". Failed to validate Action server response from API, make sure your response from "
-            "the Action endpoint is valid."
+            ". Failed to validate Action server response from API, make sure your response from the Action endpoint is valid."
         )
         raise error
     return True

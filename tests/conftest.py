@@ -18,10 +18,9 @@ from actions.settings import CONTENT_DIR, Settings
 from bot import local_servers
 from bot.model import ensure_model
 from bot.paths import PROJECT_ROOT
+from tests.phrases import TODAY  # the action server's "today", so deadlines are known
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-
-from tests.phrases import TODAY  # the action server's "today", so deadlines are known
 
 
 @pytest.fixture(scope="session")

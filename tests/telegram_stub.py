@@ -29,10 +29,37 @@ CALLBACK_DATA_LIMIT = 64
 LONGEST_POLL_SECONDS = 10.0
 # Form fields that are plain strings; python-telegram-bot JSON-encodes every other value.
 STRING_FIELDS = {"text", "parse_mode", "action", "callback_query_id", "url", "secret_token", "language_code"}
-CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-                "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"}
-HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code",
-             "pre", "blockquote", "tg-emoji"}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
+HTML_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 _HTML_PIECE = re.compile(r"<(/?)([A-Za-z][\w-]*)((?:\s[^<>]*)?)>|&(?:#x[0-9A-Fa-f]+|#\d+|lt|gt|amp|quot);|[<>&]")
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -68,9 +95,7 @@ def parse_html(markup: str) -> str:
             continue
         closing, name, attributes = piece.group(1), piece.group(2).lower(), piece.group(3)
         if name not in HTML_TAGS:
-            raise ApiError(
-                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}'
-            )
+            raise ApiError(400, f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}')
         if closing:
             if not stack or stack[-1] != name:
                 raise ApiError(400, f"Bad Request: can't parse entities: Unmatched end tag at byte offset {offset}")
@@ -81,9 +106,7 @@ def parse_html(markup: str) -> str:
             stack.append(name)
     plain.append(markup[position:])
     if stack:
-        raise ApiError(
-            400, f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1]}"'
-        )
+        raise ApiError(400, f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"")
     return "".join(plain)
 
 
@@ -174,7 +197,7 @@ class BotApiStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 stub._serve(self)
 
             do_GET = do_POST  # noqa: N815
@@ -237,8 +260,9 @@ class BotApiStub:
         file = {"file_id": f"{kind}-file-{chat_id}", "file_unique_id": f"{kind}{chat_id}"}
         content = {
             "photo": {"photo": [{**file, "width": 320, "height": 240, "file_size": 20480}]},
-            "sticker": {"sticker": {**file, "type": "regular", "width": 512, "height": 512,
-                                    "is_animated": False, "is_video": False}},
+            "sticker": {
+                "sticker": {**file, "type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False}
+            },
             "voice": {"voice": {**file, "duration": 3, "mime_type": "audio/ogg"}},
             "document": {"document": {**file, "file_name": "scan.pdf", "mime_type": "application/pdf"}},
         }[kind]
@@ -406,8 +430,11 @@ class BotApiStub:
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), LONGEST_POLL_SECONDS)
         with self._changed:
             if self._state.webhook is not None:
-                raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                    "use deleteWebhook to delete the webhook first")
+                raise ApiError(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first",
+                )
             self._state.calls.append(Call("getUpdates", params, next(self._sequence)))
             self._changed.notify_all()
             # Updates below the offset are confirmed and forgotten, as Telegram does.
@@ -435,7 +462,7 @@ class BotApiStub:
                 raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
             data = button.get("callback_data")
             if data is None and "url" not in button:
-                raise ApiError(400, "Bad Request: can't find field \"callback_data\"")
+                raise ApiError(400, 'Bad Request: can\'t find field "callback_data"')
             if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_LIMIT:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         return markup
@@ -490,8 +517,11 @@ class BotApiStub:
                 raise ApiError(400, "Bad Request: message to edit not found")
             markup = self._check_markup(params.get("reply_markup"))
             if markup == message.reply_markup:
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                                    "reply markup are exactly the same as a current content and reply markup")
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup",
+                )
             message.reply_markup = markup
             self._changed.notify_all()
             return message.to_api(self.bot_user)

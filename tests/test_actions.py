@@ -13,14 +13,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.fallback import ActionDidYouMean, ActionShowContacts
 from actions.offices import ActionOfficeAnswer
 from actions.procedures import ActionAnswerProcedure
-from actions.statuses import ActionAnswerStatus
 from actions.settings import Settings
+from actions.statuses import ActionAnswerStatus
 
 
 def tracker_for(intent: str, language: str | None, metadata: dict | None = None) -> Tracker:
     """Build a tracker whose latest message has ``intent``, with the language slot set."""
-    latest = {"intent": {"name": intent, "confidence": 0.99}, "entities": [], "text": "…",
-              "metadata": metadata or {}}
+    latest = {"intent": {"name": intent, "confidence": 0.99}, "entities": [], "text": "…", "metadata": metadata or {}}
     return Tracker(
         sender_id="test",
         slots={"language": language},
@@ -87,8 +86,7 @@ def status_tracker(text: str, language: str) -> Tracker:
         ("что разрешено по статусу гидзинкоку", "ru", "5 лет, 3 года, 1 год или 3 месяца"),
         ("技術・人文知識・国際業務でできる仕事は？", "ja", "5年、3年、1年、または3か月"),
         ("student visa: what can I do", "en", "a period the Minister of Justice designates, up to 4 years and 3 months"),
-        ("что можно со статусом рюгаку", "ru",
-         "срок, который устанавливает министр юстиции (самое большее — 4 года и 3 месяца)"),
+        ("что можно со статусом рюгаку", "ru", "срок, который устанавливает министр юстиции (самое большее — 4 года и 3 месяца)"),
         ("留学签证可以做什么", "zh", "法务大臣指定的期间（4年3个月以内）"),
         ("tourist visa", "en", "90 days, 30 days, or 15 days or less"),
         ("短期滞在で何ができますか", "ja", "90日、30日、または15日以内"),
@@ -119,7 +117,11 @@ def test_without_a_status_name_the_general_answer_is_given() -> None:
     ],
 )
 def test_a_broken_database_gets_a_polite_answer_not_a_crash(
-    action: Action, intent: str, expected: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    action: Action,
+    intent: str,
+    expected: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     broken = tmp_path / "procedures.sqlite"

@@ -74,8 +74,12 @@ def test_a_changed_file_updates_its_rows(tmp_path: Path) -> None:
     engine = create_database_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     prepare_database(engine, content)
     english = content / "en" / "procedures.yml"
-    english.write_text(english.read_text(encoding="utf-8").replace(
-        "title: Lost, stolen or destroyed residence card", "title: Lost residence card (edited)"), encoding="utf-8")
+    english.write_text(
+        english.read_text(encoding="utf-8").replace(
+            "title: Lost, stolen or destroyed residence card", "title: Lost residence card (edited)"
+        ),
+        encoding="utf-8",
+    )
     assert prepare_database(engine, content) is True
     with Session(engine) as session:
         answer = get_procedure(session, "lost_residence_card", "en")
@@ -169,8 +173,12 @@ def _broken_copy(tmp_path: Path, relative: str, old: str, new: str) -> Path:
         ("ru/procedures.yml", "{apply_days}", "30", "the number 30 disagrees"),
         ("uk/procedures.yml", "  reentry_permit:", "  reentry_permit_removed:", "reentry_permit: missing in uk"),
         ("en/procedures.yml", "{apply_days}", "{apply_dayz}", "placeholder {apply_dayz}"),
-        ("shared/procedures.yml", "https://www.moj.go.jp/isa/applications/procedures/nyuukokukanri10_00010.html",
-         "http://example.com/reissue", "not an official https address"),
+        (
+            "shared/procedures.yml",
+            "https://www.moj.go.jp/isa/applications/procedures/nyuukokukanri10_00010.html",
+            "http://example.com/reissue",
+            "not an official https address",
+        ),
     ],
 )
 def test_the_validator_fails_on_a_broken_copy(tmp_path: Path, relative: str, old: str, new: str, problem: str) -> None:

@@ -19,10 +19,23 @@ def test_repair_stories_in_five_languages_replay_without_prediction_errors(train
     stories = sorted((PROJECT_ROOT / "tests" / "stories").glob("repair_*.yml"))
     assert {path.stem for path in stories} == {f"repair_{language}" for language in LANGUAGES}
     result = subprocess.run(
-        [str(rasa_executable()), "test", "core", "--model", str(trained_model),
-         "--stories", str(PROJECT_ROOT / "tests" / "stories"), "--fail-on-prediction-errors", "--out", str(tmp_path)],
-        cwd=PROJECT_ROOT, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-        capture_output=True, text=True, timeout=900,
+        [
+            str(rasa_executable()),
+            "test",
+            "core",
+            "--model",
+            str(trained_model),
+            "--stories",
+            str(PROJECT_ROOT / "tests" / "stories"),
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     failed = tmp_path / "failed_test_stories.yml"
     assert result.returncode == 0, (failed.read_text() if failed.exists() else "") + result.stdout[-3000:]

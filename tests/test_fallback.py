@@ -18,8 +18,12 @@ def test_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def tracker(language: str, ranking: list[tuple[str, float]]) -> Tracker:
-    latest = {"text": "…", "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
-              "intent_ranking": [{"name": name, "confidence": c} for name, c in ranking], "entities": []}
+    latest = {
+        "text": "…",
+        "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+        "intent_ranking": [{"name": name, "confidence": c} for name, c in ranking],
+        "entities": [],
+    }
     return Tracker("test", {"language": language}, latest, [], False, None, {}, "action_listen")
 
 
@@ -30,8 +34,14 @@ def run(action, tracker_: Tracker) -> list[dict]:  # type: ignore[no-untyped-def
 
 
 def test_did_you_mean_offers_up_to_three_procedures_in_the_users_language() -> None:
-    ranking = [("nlu_fallback", 0.4), ("reentry_permit", 0.3), ("greet", 0.2),
-               ("return_residence_card", 0.2), ("extend_period_of_stay", 0.1), ("deportation", 0.08)]
+    ranking = [
+        ("nlu_fallback", 0.4),
+        ("reentry_permit", 0.3),
+        ("greet", 0.2),
+        ("return_residence_card", 0.2),
+        ("extend_period_of_stay", 0.1),
+        ("deportation", 0.08),
+    ]
     messages = run(ActionDidYouMean(), tracker("ru", ranking))
     assert messages[0]["response"] == "utter_did_you_mean"
     buttons = messages[0]["buttons"]

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from actions.flows.common import long_date
-from tests.phrases import CHILD, DEPARTURE, LOST, NO, REENTRY, YES, YESTERDAY
 from tests.conftest import TODAY, chat, response_text, texts
+from tests.phrases import CHILD, DEPARTURE, LOST, NO, REENTRY, YES, YESTERDAY
 
 LANGUAGES = ("en", "ru", "uk", "zh", "ja")
 TODAY_DATE = dt.date.fromisoformat(TODAY)
@@ -38,11 +38,14 @@ def test_lost_card_flow(rasa_server: str, language: str) -> None:
     assert "nyuukokukanri10_00010.html" in answer
 
 
-@pytest.mark.parametrize(("language", "text", "city"), [
-    ("en", "I lost my zairyu card yesterday in Osaka", "Osaka"),
-    ("ru", "вчера в осаке украли карту резидента", "Осак"),
-    ("ja", "きのう大阪で在留カードをなくしました", "大阪"),
-])
+@pytest.mark.parametrize(
+    ("language", "text", "city"),
+    [
+        ("en", "I lost my zairyu card yesterday in Osaka", "Osaka"),
+        ("ru", "вчера в осаке украли карту резидента", "Осак"),
+        ("ja", "きのう大阪で在留カードをなくしました", "大阪"),
+    ],
+)
 def test_facts_given_up_front_are_not_asked_again(rasa_server: str, language: str, text: str, city: str) -> None:
     answer = Conversation(rasa_server).say(text)
     assert response_text("utter_ask_lost_noticed_date", language) not in answer
@@ -125,10 +128,13 @@ def test_language_choice_sticks_until_changed(rasa_server: str) -> None:
     assert response_text("utter_greet", "en") in user.say("hello")
 
 
-@pytest.mark.parametrize(("text", "office"), [
-    ("where is the immigration office in Sendai", "Sendai"),
-    ("我住在大阪，入管在哪里", "大阪"),
-])
+@pytest.mark.parametrize(
+    ("text", "office"),
+    [
+        ("where is the immigration office in Sendai", "Sendai"),
+        ("我住在大阪，入管在哪里", "大阪"),
+    ],
+)
 def test_office_finder(rasa_server: str, text: str, office: str) -> None:
     assert office in Conversation(rasa_server).say(text)
 

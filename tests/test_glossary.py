@@ -41,26 +41,42 @@ def test_the_glossary_covers_every_language_and_its_terms_are_not_forbidden() ->
     rules, _, problems = load_glossary(CONTENT_DIR / "glossary.yml")
     assert problems == []
     assert {rule.language for rule in rules} == set(LANGUAGES)
-    for concept in ("residence_card", "status_of_residence", "period_of_stay", "reentry_permit",
-                    "special_reentry_permit", "regional_bureau", "information_center", "fresc",
-                    "departure_order", "deportation", "municipal_office", "my_number_card", "airports"):
+    for concept in (
+        "residence_card",
+        "status_of_residence",
+        "period_of_stay",
+        "reentry_permit",
+        "special_reentry_permit",
+        "regional_bureau",
+        "information_center",
+        "fresc",
+        "departure_order",
+        "deportation",
+        "municipal_office",
+        "my_number_card",
+        "airports",
+    ):
         for language in LANGUAGES:
             assert any(rule.concept == concept and rule.language == language for rule in rules), (concept, language)
 
 
-@pytest.mark.parametrize(("language", "planted", "found", "preferred"), [
-    ("en", "Bring your residency card.", "residency card", "residence card"),
-    ("ru", "Ваш срок проживания скоро закончится.", "срок проживания", "срок пребывания"),
-    ("ru", "Вы сами придёте в иммиграционное бюро?", "иммиграционное бюро", "региональное бюро иммиграционной службы"),
-    ("uk", "Ви загубили картку резидента?", "картку резидента", "посвідка на проживання"),
-    ("uk", "Коли закінчується строк перебування?", "строк перебування", "період проживання"),
-    ("zh", "请咨询入管局。", "入管", "地方出入国在留管理局"),
-    ("zh", "请办理在留资格变更。", "在留资格", "居留资格"),
-    ("ja", "前に強制送還されましたか。", "強制送還", "退去強制"),
-    ("ja", "大阪の入管はどこですか。", "入管", "地方出入国在留管理局"),
-])
+@pytest.mark.parametrize(
+    ("language", "planted", "found", "preferred"),
+    [
+        ("en", "Bring your residency card.", "residency card", "residence card"),
+        ("ru", "Ваш срок проживания скоро закончится.", "срок проживания", "срок пребывания"),
+        ("ru", "Вы сами придёте в иммиграционное бюро?", "иммиграционное бюро", "региональное бюро иммиграционной службы"),
+        ("uk", "Ви загубили картку резидента?", "картку резидента", "посвідка на проживання"),
+        ("uk", "Коли закінчується строк перебування?", "строк перебування", "період проживання"),
+        ("zh", "请咨询入管局。", "入管", "地方出入国在留管理局"),
+        ("zh", "请办理在留资格变更。", "在留资格", "居留资格"),
+        ("ja", "前に強制送還されましたか。", "強制送還", "退去強制"),
+        ("ja", "大阪の入管はどこですか。", "入管", "地方出入国在留管理局"),
+    ],
+)
 def test_a_planted_variant_fails_with_file_key_and_preferred_term(
-        copy: Path, language: str, planted: str, found: str, preferred: str) -> None:
+    copy: Path, language: str, planted: str, found: str, preferred: str
+) -> None:
     plant_label(copy, language, planted)
     problems = check_glossary(copy)
     assert len(problems) == 1, problems
@@ -93,10 +109,10 @@ def test_a_response_and_its_buttons_in_domain_yml_are_checked(copy: Path) -> Non
     domain_path.write_text(yaml.safe_dump(domain, allow_unicode=True), encoding="utf-8")
     problems = check_glossary(copy)
     assert len(problems) == 3, problems
-    assert any(p.startswith("domain.yml responses.utter_glossary_test[en].text [en]: 'immigration bureau'")
-               for p in problems)
-    assert any(p.startswith("domain.yml responses.utter_glossary_test[en].buttons[0].title [en]: 'Visa status'")
-               for p in problems)
+    assert any(p.startswith("domain.yml responses.utter_glossary_test[en].text [en]: 'immigration bureau'") for p in problems)
+    assert any(
+        p.startswith("domain.yml responses.utter_glossary_test[en].buttons[0].title [en]: 'Visa status'") for p in problems
+    )
     assert any(p.startswith("domain.yml responses.utter_glossary_test[uk].text [uk]: 'карткою'") for p in problems)
 
 
@@ -112,12 +128,15 @@ def test_the_names_in_the_shared_files_are_checked_per_language(copy: Path) -> N
     assert "'Нарита, Ханеда, Чубу" in problems[0]
 
 
-@pytest.mark.parametrize(("language", "text"), [
-    ("uk", "Підготуйте картку My Number."),                          # «картка» of My Number is fine
-    ("zh", "补发申请书（在留カード再交付申請書）"),                   # a quoted Japanese name
-    ("ru", "Краткосрочное пребывание, короткострокове"),              # no stem match inside a word
-    ("en", "Length of stay in Japan for permanent residence."),     # another concept
-])
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("uk", "Підготуйте картку My Number."),  # «картка» of My Number is fine
+        ("zh", "补发申请书（在留カード再交付申請書）"),  # a quoted Japanese name
+        ("ru", "Краткосрочное пребывание, короткострокове"),  # no stem match inside a word
+        ("en", "Length of stay in Japan for permanent residence."),  # another concept
+    ],
+)
 def test_no_false_positives(copy: Path, language: str, text: str) -> None:
     plant_label(copy, language, text)
     assert check_glossary(copy) == []
@@ -127,10 +146,18 @@ def test_the_allow_list_lets_one_string_through_and_a_stale_entry_is_reported(co
     plant_label(copy, "en", "In some translations: residency card.")
     glossary_path = copy / "glossary.yml"
     glossary = yaml.safe_load(glossary_path.read_text(encoding="utf-8"))
-    glossary["allow"].append({"language": "en", "file": "actions/content/en/labels.yml",
-                              "key": "labels.glossary_test", "variant": "resident card", "reason": "test"})
-    glossary["allow"].append({"language": "ru", "file": "actions/content/ru/labels.yml",
-                              "key": "labels.nothing", "variant": "Тюбу", "reason": "stale"})
+    glossary["allow"].append(
+        {
+            "language": "en",
+            "file": "actions/content/en/labels.yml",
+            "key": "labels.glossary_test",
+            "variant": "resident card",
+            "reason": "test",
+        }
+    )
+    glossary["allow"].append(
+        {"language": "ru", "file": "actions/content/ru/labels.yml", "key": "labels.nothing", "variant": "Тюбу", "reason": "stale"}
+    )
     glossary_path.write_text(yaml.safe_dump(glossary, allow_unicode=True), encoding="utf-8")
     problems = check_glossary(copy)
     assert len(problems) == 1 and "allow entry for actions/content/ru/labels.yml labels.nothing" in problems[0]

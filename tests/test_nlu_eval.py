@@ -39,8 +39,15 @@ def test_the_training_part_is_written_as_rasa_nlu_files(tmp_path: Path) -> None:
 def _prediction(language: str, intent: str, predicted: str):  # type: ignore[no-untyped-def]
     from bot.nlu_eval import Prediction
 
-    return Prediction(language=language, intent=intent, predicted=predicted, top_intent=predicted,
-                      detected_language=language, language_scored=True, parse_ms=1.0)
+    return Prediction(
+        language=language,
+        intent=intent,
+        predicted=predicted,
+        top_intent=predicted,
+        detected_language=language,
+        language_scored=True,
+        parse_ms=1.0,
+    )
 
 
 def test_near_domain_questions_count_as_kept_out_when_not_read_as_a_procedure() -> None:

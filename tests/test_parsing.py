@@ -54,8 +54,20 @@ def test_strict_parsing_ignores_loose_words() -> None:
 
 @pytest.mark.parametrize(
     ("text", "months"),
-    [("8 months", 8), ("can I go home for 8 months?", 8), ("полгода", 6), ("на 2 года", 24), ("пів року", 6),
-     ("вісім місяців", 8), ("半年", 6), ("8个月", 8), ("一年半", 18), ("2年", 24), ("8か月", 8), ("1.5 years", 18)],
+    [
+        ("8 months", 8),
+        ("can I go home for 8 months?", 8),
+        ("полгода", 6),
+        ("на 2 года", 24),
+        ("пів року", 6),
+        ("вісім місяців", 8),
+        ("半年", 6),
+        ("8个月", 8),
+        ("一年半", 18),
+        ("2年", 24),
+        ("8か月", 8),
+        ("1.5 years", 18),
+    ],
 )
 def test_durations(text: str, months: float) -> None:
     assert parse_duration_months(text) == months
@@ -67,9 +79,19 @@ def test_no_duration() -> None:
 
 @pytest.mark.parametrize(
     ("text", "intent", "answer"),
-    [("yes", None, True), ("да", None, True), ("так", None, True), ("是的", None, True), ("はい", None, True),
-     ("no", None, False), ("ні", None, False), ("没有", None, False), ("いいえ", None, False),
-     ("whatever", "affirm", True), ("maybe", None, None)],
+    [
+        ("yes", None, True),
+        ("да", None, True),
+        ("так", None, True),
+        ("是的", None, True),
+        ("はい", None, True),
+        ("no", None, False),
+        ("ні", None, False),
+        ("没有", None, False),
+        ("いいえ", None, False),
+        ("whatever", "affirm", True),
+        ("maybe", None, None),
+    ],
 )
 def test_yes_no(text: str, intent: str | None, answer: bool | None) -> None:
     assert parse_yes_no(text, intent) is answer
@@ -77,8 +99,15 @@ def test_yes_no(text: str, intent: str | None, answer: bool | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("someone stole it", "stolen"), ("у меня украли карту", "stolen"), ("在留卡被偷了", "stolen"),
-     ("火事で燃えた", "disaster"), ("lost it on the train", "lost"), ("загубила", "lost"), ("hmm", None)],
+    [
+        ("someone stole it", "stolen"),
+        ("у меня украли карту", "stolen"),
+        ("在留卡被偷了", "stolen"),
+        ("火事で燃えた", "disaster"),
+        ("lost it on the train", "lost"),
+        ("загубила", "lost"),
+        ("hmm", None),
+    ],
 )
 def test_loss_reasons(text: str, reason: str | None) -> None:
     assert parse_loss_reason(text) == reason
@@ -86,8 +115,14 @@ def test_loss_reasons(text: str, reason: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "language"),
-    [("говори по-украински", "uk"), ("請用日語", None), ("请用日语", "ja"), ("英語で話して", "en"), ("switch to chinese", "zh"),
-     ("можна російською", "ru")],
+    [
+        ("говори по-украински", "uk"),
+        ("請用日語", None),
+        ("请用日语", "ja"),
+        ("英語で話して", "en"),
+        ("switch to chinese", "zh"),
+        ("можна російською", "ru"),
+    ],
 )
 def test_target_language(text: str, language: str | None) -> None:
     assert parse_target_language(text) == language

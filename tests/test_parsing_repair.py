@@ -44,11 +44,29 @@ def _year(year: int) -> DateSpan:
 @pytest.mark.parametrize(
     ("language", "text"),
     [
-        ("en", "2028"), ("en", "until 2031"), ("ru", "до 2028 года"), ("ja", "2028年まで"), ("ja", "2028年"),
-        ("zh", "到2031年"), ("en", "until March"), ("ru", "до марта"), ("uk", "до березня"), ("ja", "3月まで"),
-        ("zh", "到三月"), ("en", "March 2028"), ("ru", "в марте 2028"), ("en", "may I ask something"),
-        ("en", "I will come back in 2028 I think"), ("en", "3 days"), ("en", "200 months"), ("en", "2 months ago"),
-        ("en", "room 12"), ("en", "the 5th"), ("ru", "мой номер 5555"), ("en", "banana"), ("uk", "гадки не маю"),
+        ("en", "2028"),
+        ("en", "until 2031"),
+        ("ru", "до 2028 года"),
+        ("ja", "2028年まで"),
+        ("ja", "2028年"),
+        ("zh", "到2031年"),
+        ("en", "until March"),
+        ("ru", "до марта"),
+        ("uk", "до березня"),
+        ("ja", "3月まで"),
+        ("zh", "到三月"),
+        ("en", "March 2028"),
+        ("ru", "в марте 2028"),
+        ("en", "may I ask something"),
+        ("en", "I will come back in 2028 I think"),
+        ("en", "3 days"),
+        ("en", "200 months"),
+        ("en", "2 months ago"),
+        ("en", "room 12"),
+        ("en", "the 5th"),
+        ("ru", "мой номер 5555"),
+        ("en", "banana"),
+        ("uk", "гадки не маю"),
     ],
 )
 def test_no_day_no_date(language: str, text: str) -> None:
@@ -74,8 +92,10 @@ def test_month_name_dates_in_running_text(language: str, text: str, prefer: str,
     assert parse_date(text, language, TODAY, prefer=prefer) == expected
 
 
-@pytest.mark.parametrize(("text", "prefer"), [("3 may 2042", "future"), ("3 may 2016", "past"), ("3 may 1990", "past"),
-                                              ("2044年5月3日", "future"), ("1.1.1999", "past")])
+@pytest.mark.parametrize(
+    ("text", "prefer"),
+    [("3 may 2042", "future"), ("3 may 2016", "past"), ("3 may 1990", "past"), ("2044年5月3日", "future"), ("1.1.1999", "past")],
+)
 def test_dates_outside_the_window_are_rejected(text: str, prefer: str) -> None:
     assert parse_date(text, "en", TODAY, prefer=prefer) is None
 
@@ -146,8 +166,9 @@ def test_date_spans(language: str, text: str, prefer: str, expected: DateSpan) -
     assert parse_date_span(text, language, TODAY, prefer=prefer) == expected
 
 
-@pytest.mark.parametrize("text", ["banana", "8 months", "3ヶ月", "на 8 месяцев", "March 1990", "2042", "0000",
-                                  "may I ask something"])
+@pytest.mark.parametrize(
+    "text", ["banana", "8 months", "3ヶ月", "на 8 месяцев", "March 1990", "2042", "0000", "may I ask something"]
+)
 def test_no_date_span(text: str) -> None:
     assert parse_date_span(text, "en", TODAY) is None
 
@@ -165,12 +186,39 @@ def test_date_span_is_frozen_and_defaults_to_the_future() -> None:
 @pytest.mark.parametrize(
     ("text", "months"),
     [
-        ("两年", 24), ("三个月", 3), ("十二个月", 12), ("一年半", 18), ("半个月", 0.5), ("一个半月", 1.5), ("二十五个月", 25),
-        ("3かげつ", 3), ("さんかげつ", 3), ("3ヶ月", 3), ("はんとし", 6), ("いちねん", 12), ("にねん", 24), ("半年", 6),
-        ("1年半", 18), ("いっかげつ", 1), ("じゅうにかげつ", 12), ("日本ににねん", 24), ("3 kagetsu", 3), ("ni nen", 24),
-        ("на 2 года", 24), ("полгода", 6), ("два месяца", 2), ("на два місяці", 2), ("півтора року", 18),
-        ("на рік", 12), ("полтора месяца", 1.5), ("2 years", 24), ("a year and a half", 18),
-        ("and if it were 2 years?", 24), ("half a year", 6), ("2028年から2年", 24), ("200 months", 200),
+        ("两年", 24),
+        ("三个月", 3),
+        ("十二个月", 12),
+        ("一年半", 18),
+        ("半个月", 0.5),
+        ("一个半月", 1.5),
+        ("二十五个月", 25),
+        ("3かげつ", 3),
+        ("さんかげつ", 3),
+        ("3ヶ月", 3),
+        ("はんとし", 6),
+        ("いちねん", 12),
+        ("にねん", 24),
+        ("半年", 6),
+        ("1年半", 18),
+        ("いっかげつ", 1),
+        ("じゅうにかげつ", 12),
+        ("日本ににねん", 24),
+        ("3 kagetsu", 3),
+        ("ni nen", 24),
+        ("на 2 года", 24),
+        ("полгода", 6),
+        ("два месяца", 2),
+        ("на два місяці", 2),
+        ("півтора року", 18),
+        ("на рік", 12),
+        ("полтора месяца", 1.5),
+        ("2 years", 24),
+        ("a year and a half", 18),
+        ("and if it were 2 years?", 24),
+        ("half a year", 6),
+        ("2028年から2年", 24),
+        ("200 months", 200),
     ],
 )
 def test_durations(text: str, months: float) -> None:
@@ -199,8 +247,11 @@ def test_duration_bounds() -> None:
 
 def test_word_numbers_have_no_duplicate_keys() -> None:
     tree = ast.parse(inspect.getsource(actions.parsing_words))
-    table = next(node.value for node in ast.walk(tree)
-                 if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_WORD_NUMBERS")
+    table = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_WORD_NUMBERS"
+    )
     keys = [key.value for key in table.keys]
     assert len(keys) == len(set(keys))
 
@@ -216,10 +267,38 @@ def test_kanji_numbers() -> None:
 
 
 HEDGES = [
-    "I don't know", "not sure", "no idea", "maybe", "I can't remember", "I can’t remember", "dunno", "не знаю",
-    "не уверен", "не уверена", "понятия не имею", "не помню", "не пам'ятаю", "не пам’ятаю", "не впевнений",
-    "не впевнена", "гадки не маю", "може бути", "不知道", "不清楚", "不确定", "记不得了", "也许", "わからない",
-    "わかりません", "分からない", "しらない", "知らない", "たぶん", "覚えていない", "おぼえてない", "wakaranai",
+    "I don't know",
+    "not sure",
+    "no idea",
+    "maybe",
+    "I can't remember",
+    "I can’t remember",
+    "dunno",
+    "не знаю",
+    "не уверен",
+    "не уверена",
+    "понятия не имею",
+    "не помню",
+    "не пам'ятаю",
+    "не пам’ятаю",
+    "не впевнений",
+    "не впевнена",
+    "гадки не маю",
+    "може бути",
+    "不知道",
+    "不清楚",
+    "不确定",
+    "记不得了",
+    "也许",
+    "わからない",
+    "わかりません",
+    "分からない",
+    "しらない",
+    "知らない",
+    "たぶん",
+    "覚えていない",
+    "おぼえてない",
+    "wakaranai",
 ]
 
 
@@ -238,9 +317,23 @@ def test_not_hedges(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "answer"),
     [
-        ("はい", True), ("いいえ", False), ("ええ", True), ("うん", True), ("ううん", False), ("ありません", False),
-        ("あります", True), ("いいえ、ありません", False), ("不是", False), ("没有", False), ("是", True), ("有", True),
-        ("对", True), ("没有被判过刑", False), ("ええと", None), ("no", False), ("yes", True),
+        ("はい", True),
+        ("いいえ", False),
+        ("ええ", True),
+        ("うん", True),
+        ("ううん", False),
+        ("ありません", False),
+        ("あります", True),
+        ("いいえ、ありません", False),
+        ("不是", False),
+        ("没有", False),
+        ("是", True),
+        ("有", True),
+        ("对", True),
+        ("没有被判过刑", False),
+        ("ええと", None),
+        ("no", False),
+        ("yes", True),
     ],
 )
 def test_yes_no_words(text: str, answer: bool | None) -> None:
@@ -258,13 +351,33 @@ def test_intent_still_decides_plain_answers() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("とられました", "stolen"), ("ぬすまれました", "stolen"), ("すられた", "stolen"), ("someone took it from my bag", "stolen"),
-        ("took it", "stolen"), ("it was taken", "stolen"), ("взяли из сумки", "stolen"), ("вытащили", "stolen"),
-        ("забрали", "stolen"), ("витягли", "stolen"), ("被人拿走了", "stolen"), ("被拿走", "stolen"),
-        ("かじで", "disaster"), ("じしんで", "disaster"), ("つなみ", "disaster"), ("火事で焼けました", "disaster"),
-        ("おとしました", "lost"), ("なくしました", "lost"), ("I lost my card", "lost"),
-        ("my residence card", None), ("моя карта", None), ("在留カード", None), ("在留卡", None),
-        ("я говорю по-русски", None), ("я из Украины", None), ("close the door", None), ("возникли проблемы", None),
+        ("とられました", "stolen"),
+        ("ぬすまれました", "stolen"),
+        ("すられた", "stolen"),
+        ("someone took it from my bag", "stolen"),
+        ("took it", "stolen"),
+        ("it was taken", "stolen"),
+        ("взяли из сумки", "stolen"),
+        ("вытащили", "stolen"),
+        ("забрали", "stolen"),
+        ("витягли", "stolen"),
+        ("被人拿走了", "stolen"),
+        ("被拿走", "stolen"),
+        ("かじで", "disaster"),
+        ("じしんで", "disaster"),
+        ("つなみ", "disaster"),
+        ("火事で焼けました", "disaster"),
+        ("おとしました", "lost"),
+        ("なくしました", "lost"),
+        ("I lost my card", "lost"),
+        ("my residence card", None),
+        ("моя карта", None),
+        ("在留カード", None),
+        ("在留卡", None),
+        ("я говорю по-русски", None),
+        ("я из Украины", None),
+        ("close the door", None),
+        ("возникли проблемы", None),
     ],
 )
 def test_loss_reasons(text: str, reason: str | None) -> None:
@@ -277,14 +390,29 @@ def test_loss_reasons(text: str, reason: str | None) -> None:
 @pytest.mark.parametrize(
     ("text", "stays"),
     [
-        ("she will live here with us", True), ("we're staying here", True), ("we live in Japan", True),
-        ("он будет жить с нами в Японии", True), ("мы остаёмся", True), ("ми залишаємося", True),
-        ("вона житиме з нами тут", True), ("我们会一直住在日本", True), ("孩子和我们一起住在日本", True),
-        ("日本に すみます", True), ("ずっと 日本に いる", True), ("日本で そだてます", True), ("we won't go home", True),
-        ("we go home next month", False), ("we will leave in three weeks", False), ("через месяц уедем домой", False),
-        ("скоро поїдемо додому", False), ("下个月就回国", False), ("来月 国に かえります", False),
+        ("she will live here with us", True),
+        ("we're staying here", True),
+        ("we live in Japan", True),
+        ("он будет жить с нами в Японии", True),
+        ("мы остаёмся", True),
+        ("ми залишаємося", True),
+        ("вона житиме з нами тут", True),
+        ("我们会一直住在日本", True),
+        ("孩子和我们一起住在日本", True),
+        ("日本に すみます", True),
+        ("ずっと 日本に いる", True),
+        ("日本で そだてます", True),
+        ("we won't go home", True),
+        ("we go home next month", False),
+        ("we will leave in three weeks", False),
+        ("через месяц уедем домой", False),
+        ("скоро поїдемо додому", False),
+        ("下个月就回国", False),
+        ("来月 国に かえります", False),
         ("we are not staying", False),
-        ("hmm", None), ("すみません", None), ("we will stay a week and then go home", None),
+        ("hmm", None),
+        ("すみません", None),
+        ("we will stay a week and then go home", None),
     ],
 )
 def test_stay_plans(text: str, stays: bool | None) -> None:
@@ -297,36 +425,52 @@ def test_stay_plans(text: str, stays: bool | None) -> None:
 @pytest.mark.parametrize(
     ("language", "text", "expected"),
     [
-        ("ja", "きのう", dt.date(2026, 12, 29)), ("ja", "おととい", dt.date(2026, 12, 28)), ("ja", "きょう", TODAY),
-        ("ja", "せんしゅうの げつようび", dt.date(2026, 12, 21)), ("ja", "せんしゅうのきんようび", dt.date(2026, 12, 25)),
-        ("ja", "みっかまえ", dt.date(2026, 12, 27)), ("ja", "3にちまえ", dt.date(2026, 12, 27)),
-        ("ja", "月曜日", dt.date(2026, 12, 28)), ("ja", "げつようび", dt.date(2026, 12, 28)),
-        ("ja", "先週の月曜日", dt.date(2026, 12, 21)), ("ja", "にちようび", dt.date(2026, 12, 27)),
-        ("en", "on Monday", dt.date(2026, 12, 28)), ("en", "on Wednesday", dt.date(2026, 12, 23)),
-        ("ru", "в понедельник", dt.date(2026, 12, 28)), ("ru", "в среду", dt.date(2026, 12, 23)),
-        ("uk", "у понеділок", dt.date(2026, 12, 28)), ("uk", "у п’ятницю", dt.date(2026, 12, 25)),
+        ("ja", "きのう", dt.date(2026, 12, 29)),
+        ("ja", "おととい", dt.date(2026, 12, 28)),
+        ("ja", "きょう", TODAY),
+        ("ja", "せんしゅうの げつようび", dt.date(2026, 12, 21)),
+        ("ja", "せんしゅうのきんようび", dt.date(2026, 12, 25)),
+        ("ja", "みっかまえ", dt.date(2026, 12, 27)),
+        ("ja", "3にちまえ", dt.date(2026, 12, 27)),
+        ("ja", "月曜日", dt.date(2026, 12, 28)),
+        ("ja", "げつようび", dt.date(2026, 12, 28)),
+        ("ja", "先週の月曜日", dt.date(2026, 12, 21)),
+        ("ja", "にちようび", dt.date(2026, 12, 27)),
+        ("en", "on Monday", dt.date(2026, 12, 28)),
+        ("en", "on Wednesday", dt.date(2026, 12, 23)),
+        ("ru", "в понедельник", dt.date(2026, 12, 28)),
+        ("ru", "в среду", dt.date(2026, 12, 23)),
+        ("uk", "у понеділок", dt.date(2026, 12, 28)),
+        ("uk", "у п’ятницю", dt.date(2026, 12, 25)),
         ("ru", "на прошлой неделе в понедельник", dt.date(2026, 12, 21)),
-        ("zh", "星期一", dt.date(2026, 12, 28)), ("zh", "周一", dt.date(2026, 12, 28)),
-        ("zh", "星期天", dt.date(2026, 12, 27)), ("zh", "上周五", dt.date(2026, 12, 25)),
-        ("en", "2 weeks ago", dt.date(2026, 12, 16)), ("ru", "неделю назад", dt.date(2026, 12, 23)),
+        ("zh", "星期一", dt.date(2026, 12, 28)),
+        ("zh", "周一", dt.date(2026, 12, 28)),
+        ("zh", "星期天", dt.date(2026, 12, 27)),
+        ("zh", "上周五", dt.date(2026, 12, 25)),
+        ("en", "2 weeks ago", dt.date(2026, 12, 16)),
+        ("ru", "неделю назад", dt.date(2026, 12, 23)),
     ],
 )
 def test_past_kana_dates_and_weekdays(language: str, text: str, expected: dt.date) -> None:
     assert parse_date(text, language, TODAY, prefer="past") == expected
 
 
-@pytest.mark.parametrize(("language", "text", "expected"), [("en", "on Monday", dt.date(2027, 1, 4)),
-                                                            ("zh", "下周一", dt.date(2027, 1, 4)),
-                                                            ("ja", "きんようび", dt.date(2027, 1, 1))])
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [("en", "on Monday", dt.date(2027, 1, 4)), ("zh", "下周一", dt.date(2027, 1, 4)), ("ja", "きんようび", dt.date(2027, 1, 1))],
+)
 def test_future_weekdays(language: str, text: str, expected: dt.date) -> None:
     assert parse_date(text, language, TODAY, prefer="future") == expected
 
 
-@pytest.mark.parametrize(("text", "language", "expected"), [
-    ("two days ago", "en", dt.date(2026, 12, 28)),
-    ("три дня назад", "ru", dt.date(2026, 12, 27)),
-    ("два дні тому", "uk", dt.date(2026, 12, 28)),
-    ("учора", "uk", dt.date(2026, 12, 29)),
-])
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("two days ago", "en", dt.date(2026, 12, 28)),
+        ("три дня назад", "ru", dt.date(2026, 12, 27)),
+        ("два дні тому", "uk", dt.date(2026, 12, 28)),
+        ("учора", "uk", dt.date(2026, 12, 29)),
+    ],
+)
 def test_days_ago_in_words_and_the_other_ukrainian_yesterday(text: str, language: str, expected: dt.date) -> None:
     assert parse_date(text, language, dt.date(2026, 12, 30), prefer="past") == expected

@@ -40,9 +40,7 @@ def test_a_residence_card_number_is_neither_echoed_nor_stored(rasa_server: str, 
     assert "AB12345678CD" not in stored
 
 
-def test_a_flow_continues_after_the_rasa_server_restarts(
-    trained_model: Path, action_server: str, tmp_path: Path
-) -> None:
+def test_a_flow_continues_after_the_rasa_server_restarts(trained_model: Path, action_server: str, tmp_path: Path) -> None:
     sender = uuid.uuid4().hex
     with local_servers.rasa_server(trained_model, action_server, tmp_path) as rasa:
         first = texts(chat(rasa.url, "I lost my residence card", sender=sender))

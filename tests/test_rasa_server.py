@@ -33,6 +33,7 @@ print("same verdicts")
 
 
 def test_responses_rasa_rejects_are_still_rejected() -> None:
-    result = subprocess.run([str(rasa_executable().parent / "python"), "-c", CHECK], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(rasa_executable().parent / "python"), "-c", CHECK], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0 and "same verdicts" in result.stdout, result.stdout + result.stderr[-2000:]

@@ -87,8 +87,9 @@ def test_every_status_reads_as_reviewed(language: str) -> None:
     sections = []
     for key, status in CONTENT.statuses.items():
         dispatcher = CollectingDispatcher()
-        asyncio.run(ActionAnswerStatus().run(dispatcher, tracker("status_of_residence_info", language,
-                                                                 status["name"][language]), {}))
+        asyncio.run(
+            ActionAnswerStatus().run(dispatcher, tracker("status_of_residence_info", language, status["name"][language]), {})
+        )
         sections.append(f"=== {key} ===\n{rendered(dispatcher.messages[:1], language)}")
     compare(f"statuses.{language}.txt", "\n\n".join(sections) + "\n")
 
@@ -107,14 +108,21 @@ def test_every_answer_shows_the_conditions_its_sentences_announce() -> None:
 
 # Dates in Russian and Ukrainian: «до 16 декабря 2026 г. (среда)», never «до среда, 16 декабря».
 DATE_RESPONSES = sorted(
-    name for name, variations in DOMAIN["responses"].items()
+    name
+    for name, variations in DOMAIN["responses"].items()
     if any(re.search(r"{\w*date}", variation.get("text", "")) for variation in variations)
 )
-MONTH_AND_YEAR_ENDS = [dt.date(2026, 12, 31), dt.date(2027, 1, 1), dt.date(2027, 2, 28), dt.date(2028, 2, 29),
-                       dt.date(2026, 11, 30), dt.date(2027, 3, 1)]
+MONTH_AND_YEAR_ENDS = [
+    dt.date(2026, 12, 31),
+    dt.date(2027, 1, 1),
+    dt.date(2027, 2, 28),
+    dt.date(2028, 2, 29),
+    dt.date(2026, 11, 30),
+    dt.date(2027, 3, 1),
+]
 WEEKDAYS = {
     "ru": "понедельник вторник среда четверг пятница суббота воскресенье".split(),
-    "uk": "понеділок вівторок середа четвер пʼятниця субота неділя".split() + ["п'ятниця", "п’ятниця"],
+    "uk": [*"понеділок вівторок середа четвер пʼятниця субота неділя".split(), "п'ятниця", "п’ятниця"],
 }
 
 
@@ -132,7 +140,7 @@ def test_russian_and_ukrainian_dates_read_correctly_in_every_response(name: str,
         text = fill(template, values)
         written = long_date(date, language)
         assert written.startswith(str(date.day)), written
-        assert re.search(r"\((%s)\)$" % "|".join(WEEKDAYS[language]), written), written
+        assert re.search(rf"\(({'|'.join(WEEKDAYS[language])})\)$", written), written
         # No weekday right after a preposition or a verb ("до среда", "закончился понедельник").
         for weekday in WEEKDAYS[language]:
             assert not re.search(rf"(?<![(\w]){weekday}\b", text), text
@@ -148,10 +156,8 @@ def test_the_last_day_is_called_today_not_zero_days_left() -> None:
         slots = {"language": language, "lost_noticed_date": "2026-12-16", "loss_reason": "lost"}
         latest = {"intent": {"name": "inform", "confidence": 1.0}, "entities": [], "text": ""}
         dispatcher = CollectingDispatcher()
-        asyncio.run(ActionLostCardAnswer().run(dispatcher, Tracker("t", slots, latest, [], False, None, {},
-                                                                    "action_listen"), {}))
-        text = rendered([m for m in dispatcher.messages if m["response"].startswith("utter_lost_card_deadline")],
-                        language)
+        asyncio.run(ActionLostCardAnswer().run(dispatcher, Tracker("t", slots, latest, [], False, None, {}, "action_listen"), {}))
+        text = rendered([m for m in dispatcher.messages if m["response"].startswith("utter_lost_card_deadline")], language)
         assert dispatcher.messages and "utter_lost_card_deadline_today" in [m["response"] for m in dispatcher.messages]
         assert re.search(r"today|сегодня|сьогодні|今天|今日", text, re.IGNORECASE), text
         assert not re.search(r"\b0\b", text), text
@@ -160,4 +166,3 @@ def test_the_last_day_is_called_today_not_zero_days_left() -> None:
 def test_golden_files_are_all_known() -> None:
     expected = {f"{kind}.{language}.txt" for kind in ("procedures", "statuses") for language in LANGUAGES}
     assert {path.name for path in GOLDEN.glob("*.txt")} <= expected
-

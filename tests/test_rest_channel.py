@@ -60,10 +60,19 @@ def test_conversation_keeps_its_language_per_sender(rasa_server: str) -> None:
     assert response_text("utter_greet", "ja") in texts(chat(rasa_server, GREETINGS["ja"], sender=sender))
 
 
-
-
-@pytest.mark.parametrize("text", ["", " ", "x" * 20000, "\x00\x01\x02", "😀😀😀", "<script>alert(1)</script>",
-                                  "**bold** [link](http://evil)", "'; DROP TABLE procedure; --"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "x" * 20000,
+        "\x00\x01\x02",
+        "😀😀😀",
+        "<script>alert(1)</script>",
+        "**bold** [link](http://evil)",
+        "'; DROP TABLE procedure; --",
+    ],
+)
 def test_bad_input_gets_a_polite_answer(rasa_server: str, text: str) -> None:
     replies = chat(rasa_server, text)
     assert replies, "no answer at all"
@@ -72,11 +81,14 @@ def test_bad_input_gets_a_polite_answer(rasa_server: str, text: str) -> None:
     assert "<script>" not in reply
 
 
-@pytest.mark.parametrize(("language", "text"), [
-    ("en", "what will the weather be like in tokyo tomorrow"),
-    ("ru", "я хочу поговорить с живым человеком"),
-    ("ja", "人と 話したいです"),
-])
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "what will the weather be like in tokyo tomorrow"),
+        ("ru", "я хочу поговорить с живым человеком"),
+        ("ja", "人と 話したいです"),
+    ],
+)
 def test_out_of_scope_and_handoff_give_the_information_center_and_fresc(rasa_server: str, language: str, text: str) -> None:
     reply = texts(chat(rasa_server, text))
     assert "0570-013904" in reply and "0570-011000" in reply, reply

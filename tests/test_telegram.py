@@ -120,7 +120,10 @@ def front_end(api: BotApiStub, rasa_url: str, workdir: Path, **environment: str)
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "telegram"],
-            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     ready = "setWebhook" if "TELEGRAM_WEBHOOK_URL" in environment else "getUpdates"
     try:
@@ -137,8 +140,9 @@ def front_end(api: BotApiStub, rasa_url: str, workdir: Path, **environment: str)
 @pytest.fixture(scope="module")
 def telegram(rasa_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotApiStub]:
     """Run the front end against the real Rasa server; return the Bot API stand-in it talks to."""
-    with BotApiStub(TOKEN) as api, front_end(
-        api, rasa_server, tmp_path_factory.mktemp("telegram"), TELEGRAM_CHAT_LIMIT="10", TELEGRAM_CHAT_WINDOW="3600"
+    with (
+        BotApiStub(TOKEN) as api,
+        front_end(api, rasa_server, tmp_path_factory.mktemp("telegram"), TELEGRAM_CHAT_LIMIT="10", TELEGRAM_CHAT_WINDOW="3600"),
     ):
         yield api
 
@@ -161,7 +165,7 @@ class FakeRasa:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append(body)
                 hold = fake._holds.get(body["sender"])
@@ -446,7 +450,11 @@ def run_cli(**environment: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("TELEGRAM_", "RASA_"))}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "telegram"],
-        cwd=PROJECT_ROOT, env={**env, **environment}, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        env={**env, **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -648,9 +656,7 @@ def test_rasa_stopped_mid_conversation_then_back(fake_rasa: FakeRasa, tmp_path: 
     with BotApiStub(TOKEN) as api, front_end(api, fake_rasa.url, tmp_path, RASA_TIMEOUT="5"):
         api.send_text(chat_id, "привіт", language_code="uk")
         api.wait_for_text(chat_id, "answer: привіт")
-        assert fake_rasa.requests[-1] == {
-            "sender": str(chat_id), "message": "привіт", "metadata": {"language_code": "uk"}
-        }
+        assert fake_rasa.requests[-1] == {"sender": str(chat_id), "message": "привіт", "metadata": {"language_code": "uk"}}
         fake_rasa.stop()
         api.send_text(chat_id, "ви тут?", language_code="uk")
         api.wait_for_text(chat_id, unavailable)

@@ -7,6 +7,7 @@ the message box inside it. Screenshots go to tests/artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -31,8 +32,14 @@ from tests.conftest import response_text
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium's own connections are refused here.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DESKTOP = {"width": 1280, "height": 800}
@@ -178,7 +185,7 @@ class OrganisationSite:
         pages: dict[str, bytes] = {}
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            def do_GET(self) -> None:
                 body = pages.get(self.path)
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -236,10 +243,8 @@ class TcpRelay:
             self._listener.close()
             self._listener = None
         for connection in self._connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             connection.close()
         self._connections.clear()
 
@@ -265,10 +270,8 @@ class TcpRelay:
             pass
         finally:
             for side in (source, target):
-                try:
+                with contextlib.suppress(OSError):
                     side.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 # ---- the widget's data and bundle (no browser) ----------------------------------------------
@@ -326,9 +329,7 @@ def test_a_question_gets_the_procedure_answer_in_its_language(
         expect(widget.user.first).to_have_attribute("lang", language)
 
 
-def test_the_language_switcher_changes_the_widget_and_the_conversation_without_a_reload(
-    page: Page, page_server: str
-) -> None:
+def test_the_language_switcher_changes_the_widget_and_the_conversation_without_a_reload(page: Page, page_server: str) -> None:
     widget = Widget.load(page, page_server)
     page.evaluate("window.notReloaded = true")
     expect(widget.input).to_have_attribute("placeholder", TEXTS["en"]["placeholder"])
@@ -464,7 +465,7 @@ def test_the_widget_and_the_host_page_do_not_style_each_other(
         "n => { const s = getComputedStyle(n); return [s.fontSize, s.color, s.backgroundColor, s.fontFamily]; }"
     )
     assert styles[:3] == ["16px", "rgb(26, 26, 26)", "rgb(255, 255, 255)"]
-    assert "serif" != styles[3].split(",")[0].strip()
+    assert styles[3].split(",")[0].strip() != "serif"
     send_colour = page.locator("jra-chat .send").evaluate("n => getComputedStyle(n).backgroundColor")
     assert send_colour == "rgb(138, 21, 56)"  # the configured accent
     # The page keeps its own look and globals: the widget adds no style or global of its own.

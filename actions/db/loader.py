@@ -143,11 +143,7 @@ def _add_offices(session: Session, content: Content) -> dict[str, Office]:
 
 
 def _add_prefectures(session: Session, content: Content, offices: dict[str, Office]) -> None:
-    serving = {
-        prefecture: offices[key]
-        for key, raw in content.offices.items()
-        for prefecture in raw.get("serves") or []
-    }
+    serving = {prefecture: offices[key] for key, raw in content.offices.items() for prefecture in raw.get("serves") or []}
     for key, raw in content.prefectures.items():
         prefecture = Prefecture(key=key, office=serving.get(key))
         names = raw.get("name") or {}

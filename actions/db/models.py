@@ -35,18 +35,10 @@ class Procedure(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     section: Mapped[str] = mapped_column(String(32))
 
-    deadlines: Mapped[list[Deadline]] = relationship(
-        back_populates="procedure", cascade="all, delete-orphan"
-    )
-    values: Mapped[list[ProcedureValue]] = relationship(
-        back_populates="procedure", cascade="all, delete-orphan"
-    )
-    links: Mapped[list[Link]] = relationship(
-        back_populates="procedure", cascade="all, delete-orphan", order_by="Link.position"
-    )
-    texts: Mapped[list[ProcedureText]] = relationship(
-        back_populates="procedure", cascade="all, delete-orphan"
-    )
+    deadlines: Mapped[list[Deadline]] = relationship(back_populates="procedure", cascade="all, delete-orphan")
+    values: Mapped[list[ProcedureValue]] = relationship(back_populates="procedure", cascade="all, delete-orphan")
+    links: Mapped[list[Link]] = relationship(back_populates="procedure", cascade="all, delete-orphan", order_by="Link.position")
+    texts: Mapped[list[ProcedureText]] = relationship(back_populates="procedure", cascade="all, delete-orphan")
 
 
 class Deadline(Base):
@@ -151,9 +143,7 @@ class Prefecture(Base):
     key: Mapped[str] = mapped_column(String(32), unique=True)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
 
-    names: Mapped[list[PrefectureName]] = relationship(
-        back_populates="prefecture", cascade="all, delete-orphan"
-    )
+    names: Mapped[list[PrefectureName]] = relationship(back_populates="prefecture", cascade="all, delete-orphan")
     office: Mapped[Office | None] = relationship(back_populates="prefectures")
 
 
@@ -208,9 +198,7 @@ class Office(Base):
     address_ja: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
 
-    names: Mapped[list[OfficeName]] = relationship(
-        back_populates="office", cascade="all, delete-orphan"
-    )
+    names: Mapped[list[OfficeName]] = relationship(back_populates="office", cascade="all, delete-orphan")
     phones: Mapped[list[OfficePhone]] = relationship(
         back_populates="office", cascade="all, delete-orphan", order_by="OfficePhone.position"
     )
@@ -263,12 +251,8 @@ class Status(Base):
     # JSON: the upper limit of a period the Minister designates ({"years": 4, "months": 3}), or null
     max_period: Mapped[str | None] = mapped_column(Text)
 
-    names: Mapped[list[StatusName]] = relationship(
-        back_populates="status", cascade="all, delete-orphan"
-    )
-    texts: Mapped[list[StatusText]] = relationship(
-        back_populates="status", cascade="all, delete-orphan"
-    )
+    names: Mapped[list[StatusName]] = relationship(back_populates="status", cascade="all, delete-orphan")
+    texts: Mapped[list[StatusText]] = relationship(back_populates="status", cascade="all, delete-orphan")
 
 
 class StatusName(Base):

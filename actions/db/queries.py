@@ -190,8 +190,10 @@ def _office_info(session: Session, office: Office, language: str, prefecture: Pr
         kind=office.kind,
         name=name.name if name else office.key,
         address=_address(office, language),
-        phones=[PhoneInfo(number=phone.number, kind=phone.kind, label=_phone_label(phone, language, labels))
-                for phone in office.phones],
+        phones=[
+            PhoneInfo(number=phone.number, kind=phone.kind, label=_phone_label(phone, language, labels))
+            for phone in office.phones
+        ],
         prefecture=prefecture_name.name if prefecture_name else None,
     )
 
@@ -229,9 +231,7 @@ def find_status(session: Session, text: str, language: str) -> StatusInfo | None
     if alias is None:
         return None
     status = session.scalar(
-        select(Status)
-        .where(Status.id == status_by_alias[alias])
-        .options(selectinload(Status.names), selectinload(Status.texts))
+        select(Status).where(Status.id == status_by_alias[alias]).options(selectinload(Status.names), selectinload(Status.texts))
     )
     if status is None:
         return None
@@ -250,7 +250,9 @@ def find_status(session: Session, text: str, language: str) -> StatusInfo | None
 
 def get_labels(session: Session, language: str) -> dict[str, str]:
     """Return the short phrases of ``language`` (English where one is missing)."""
-    rows = session.execute(select(Label.key, Label.language, Label.text).where(Label.language.in_({language, DEFAULT_LANGUAGE}))).all()
+    rows = session.execute(
+        select(Label.key, Label.language, Label.text).where(Label.language.in_({language, DEFAULT_LANGUAGE}))
+    ).all()
     labels = {key: text for key, lang, text in rows if lang == DEFAULT_LANGUAGE}
     labels.update({key: text for key, lang, text in rows if lang == language})
     return labels

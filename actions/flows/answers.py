@@ -45,7 +45,7 @@ class Answer:
 
     def send(self, dispatcher: CollectingDispatcher, key_line_only: bool = False) -> None:
         """Send every message, or only the key line (the deadline or the outcome)."""
-        messages = self.messages[self.key_line:self.key_line + 1] if key_line_only else self.messages
+        messages = self.messages[self.key_line : self.key_line + 1] if key_line_only else self.messages
         for response, values in messages:
             dispatcher.utter_message(response=response, **values)
 
@@ -81,8 +81,11 @@ def changed_facts(tracker: Tracker, flow: FlowSpec) -> dict[str, Any]:
     before = tracker.get_slot(ANSWERED_FACTS) or {}
     if tracker.get_slot(LAST_FLOW) != flow.key or not before:
         return {}
-    return {slot: tracker.get_slot(slot) for slot in flow.facts
-            if tracker.get_slot(slot) is not None and tracker.get_slot(slot) != before.get(slot)}
+    return {
+        slot: tracker.get_slot(slot)
+        for slot in flow.facts
+        if tracker.get_slot(slot) is not None and tracker.get_slot(slot) != before.get(slot)
+    }
 
 
 def describe_changes(changes: dict[str, Any], language: str) -> str | None:
@@ -90,8 +93,10 @@ def describe_changes(changes: dict[str, Any], language: str) -> str | None:
 
     def read(session: Session) -> str:
         labels = get_labels(session, language)
-        return "; ".join(f"{labels.get(f'fact_{slot}', slot)}: {describe_value(slot, value, language, labels, session)}"
-                         for slot, value in changes.items())
+        return "; ".join(
+            f"{labels.get(f'fact_{slot}', slot)}: {describe_value(slot, value, language, labels, session)}"
+            for slot, value in changes.items()
+        )
 
     described = read_database(read)
     return None if isinstance(described, Unavailable) else described
@@ -106,9 +111,7 @@ class FlowAnswer(Action, ABC):
     def compose(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> Answer | None:
         """Compose the answer from the slots; None when the procedures database failed (already said)."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Say what changed (after a correction), send the answer, and remember the flow."""
         language = reply_language(tracker)
         changes = changed_facts(tracker, self.flow)

@@ -26,15 +26,24 @@ class FlowSpec:
         return self.slots + self.optional_slots
 
 
-LOST_CARD = FlowSpec("lost_card", "lost_card_form", "lost_residence_card",
-                     ("lost_noticed_date", "loss_reason"), ("lost_card_prefecture",))
+LOST_CARD = FlowSpec(
+    "lost_card", "lost_card_form", "lost_residence_card", ("lost_noticed_date", "loss_reason"), ("lost_card_prefecture",)
+)
 REENTRY = FlowSpec("reentry", "reentry_form", "reentry_permit", ("away_months", "stay_end_date"))
-CHILD_BIRTH = FlowSpec("child_birth", "child_birth_form", "child_born_in_japan",
-                       ("birth_date", "child_stays_beyond_60_days"))
-DEPARTURE_ORDER = FlowSpec("departure_order", "departure_order_form", "departure_order", (
-    "do_appears_voluntarily", "do_only_overstay", "do_sentenced_for_crime",
-    "do_deported_before", "do_departure_order_before", "do_can_leave_soon",
-))
+CHILD_BIRTH = FlowSpec("child_birth", "child_birth_form", "child_born_in_japan", ("birth_date", "child_stays_beyond_60_days"))
+DEPARTURE_ORDER = FlowSpec(
+    "departure_order",
+    "departure_order_form",
+    "departure_order",
+    (
+        "do_appears_voluntarily",
+        "do_only_overstay",
+        "do_sentenced_for_crime",
+        "do_deported_before",
+        "do_departure_order_before",
+        "do_can_leave_soon",
+    ),
+)
 OFFICE = FlowSpec("office", "office_form", "find_immigration_office", ("office_prefecture",))
 
 FLOWS: tuple[FlowSpec, ...] = (LOST_CARD, REENTRY, CHILD_BIRTH, DEPARTURE_ORDER, OFFICE)

@@ -12,10 +12,10 @@ from actions.flows.catalog import CHILD_BIRTH, UNSURE
 from actions.flows.common import (
     FlowQuestion,
     FlowValidation,
-    past_date_reader,
     Message,
     day_count,
     long_date,
+    past_date_reader,
     question_actions,
     today_in_japan,
 )
@@ -77,8 +77,12 @@ class ActionChildBirthAnswer(FlowAnswer):
         days = answer.deadlines["apply"].days
         deadline = birth + dt.timedelta(days=days)
         today = today_in_japan()
-        values = {"deadline_date": long_date(deadline, language), "birth_date": long_date(birth, language),
-                  "period": day_count(days, language), "stay_days": stay_days}
+        values = {
+            "deadline_date": long_date(deadline, language),
+            "birth_date": long_date(birth, language),
+            "period": day_count(days, language),
+            "stay_days": stay_days,
+        }
         result.add("utter_child_register_birth_first")
         if deadline == today:
             result.add("utter_child_deadline_today", key=True, **values)

@@ -47,8 +47,9 @@ STEERING_INTENTS = frozenset({"stop", "change_language", "switch_flow", "resume_
 # Messages that are meant as an answer even when nothing can be read from them.
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "unsure", "nlu_fallback"})
 # Messages that are never an answer to a form's question, however short.
-CONVERSATION_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge", "human_handoff", "help",
-                                  "stop", "change_language"})
+CONVERSATION_INTENTS = frozenset(
+    {"greet", "goodbye", "thank", "bot_challenge", "human_handoff", "help", "stop", "change_language"}
+)
 # Unreadable answers in a row before the re-ask also offers to stop.
 STOP_HINT_AFTER = 3
 
@@ -87,8 +88,9 @@ def long_date(date: dt.date, language: str) -> str:
 
 def day_count(days: int, language: str) -> str:
     """Write a number of days with the right plural ("14 days", "14 дней", "14日")."""
-    return format_timedelta(dt.timedelta(days=days), granularity="day", threshold=10_000,
-                            locale=BABEL_LOCALES.get(language, "en"))
+    return format_timedelta(
+        dt.timedelta(days=days), granularity="day", threshold=10_000, locale=BABEL_LOCALES.get(language, "en")
+    )
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -209,25 +211,21 @@ class FlowValidation(FormValidationAction, ABC):
     def name(self) -> str:
         """Return `validate_<form name>`; abstract so rasa-sdk registers only the real forms."""
 
-    def review(self, updates: dict[str, Any], message: Message, dispatcher: CollectingDispatcher,
-               asked: str | None) -> dict[str, Any]:
+    def review(
+        self, updates: dict[str, Any], message: Message, dispatcher: CollectingDispatcher, asked: str | None
+    ) -> dict[str, Any]:
         """Adjust the slot updates read from one message (override per flow)."""
         return updates
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Return the slot events for the latest message (none means: not an answer)."""
         updates = self.decide(dispatcher, tracker)
         return [SlotSet(slot, value) for slot, value in updates.items()]
 
-    def read(self, tracker: Tracker, asked: str | None,
-             slots: tuple[str, ...] | None = None) -> tuple[Message, dict[str, Any]]:
+    def read(self, tracker: Tracker, asked: str | None, slots: tuple[str, ...] | None = None) -> tuple[Message, dict[str, Any]]:
         """Read the facts of the flow (or only ``slots``) that the latest message states."""
-        message = Message(fact_text(tracker), reply_language(tracker), today_in_japan(),
-                          latest_intent(tracker), tracker)
-        found = {slot: reader(message, slot == asked) for slot, reader in self.readers.items()
-                 if slots is None or slot in slots}
+        message = Message(fact_text(tracker), reply_language(tracker), today_in_japan(), latest_intent(tracker), tracker)
+        found = {slot: reader(message, slot == asked) for slot, reader in self.readers.items() if slots is None or slot in slots}
         return message, {slot: value for slot, value in found.items() if value is not None}
 
     def decide(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
@@ -265,8 +263,7 @@ class FlowValidation(FormValidationAction, ABC):
 
     def _activation(self, tracker: Tracker, found: dict[str, Any], intent: str | None) -> dict[str, Any]:
         """Start the flow: keep the earlier facts for a correction or a what-if, else start afresh."""
-        revising = tracker.get_slot(LAST_FLOW) == self.flow.key and (
-            self.changes_answer(tracker, found) or intent == "inform")
+        revising = tracker.get_slot(LAST_FLOW) == self.flow.key and (self.changes_answer(tracker, found) or intent == "inform")
         updates: dict[str, Any] = {REPAIR_ATTEMPTS: None, PENDING_FLOW: None}
         for slot in self.flow.facts:
             if slot in found:
@@ -303,8 +300,11 @@ class FlowValidation(FormValidationAction, ABC):
         The form then asks its question again; "/switch_flow" starts the other flow
         (stories/repair.yml), "/resume_flow" or an answer goes on with this one.
         """
-        dispatcher.utter_message(response="utter_offer_flow_switch", current=flow_title(self.flow, message.language),
-                                 wanted=flow_title(wanted, message.language))
+        dispatcher.utter_message(
+            response="utter_offer_flow_switch",
+            current=flow_title(self.flow, message.language),
+            wanted=flow_title(wanted, message.language),
+        )
         return {PENDING_FLOW: wanted.key}
 
     def _hedge(self, dispatcher: CollectingDispatcher, asked: str) -> dict[str, Any]:
@@ -338,9 +338,7 @@ class FlowQuestion(Action):
         """Send the question (override for questions with values from the database)."""
         dispatcher.utter_message(response=f"utter_ask_{self.slot}")
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Say where the conversation returns to, then ask."""
         flow = flow_by_form(tracker.active_loop.get("name"))
         if flow is not None and resuming_after_interruption(tracker, flow.form):

@@ -27,8 +27,11 @@ REQUIREMENTS: tuple[tuple[str, bool], ...] = (
 
 def failed_requirements(answers: dict[str, Any]) -> list[int]:
     """Return the positions of the requirements the answers do not meet (unsure ones aside)."""
-    return [index for index, (slot, met_when) in enumerate(REQUIREMENTS)
-            if answers.get(slot) != UNSURE and answers.get(slot) is not met_when]
+    return [
+        index
+        for index, (slot, met_when) in enumerate(REQUIREMENTS)
+        if answers.get(slot) != UNSURE and answers.get(slot) is not met_when
+    ]
 
 
 def unchecked_requirements(answers: dict[str, Any]) -> list[int]:
@@ -71,7 +74,9 @@ class ActionDepartureOrderAnswer(FlowAnswer):
             return None
         answers = {slot: tracker.get_slot(slot) for slot, _ in REQUIREMENTS}
         failed, unchecked = failed_requirements(answers), unchecked_requirements(answers)
-        values = {key: answer.values[key] for key in ("reentry_ban_years", "deportation_ban_years_short", "deportation_ban_years_long")}
+        values = {
+            key: answer.values[key] for key in ("reentry_ban_years", "deportation_ban_years_short", "deportation_ban_years_long")
+        }
         result = Answer()
         if failed:
             result.add("utter_departure_order_not_met", requirements=bulleted([answer.conditions[i] for i in failed]), **values)

@@ -13,10 +13,10 @@ from actions.flows.answers import Answer, FlowAnswer
 from actions.flows.catalog import LOST_CARD, UNSURE
 from actions.flows.common import (
     FlowValidation,
-    past_date_reader,
     Message,
     day_count,
     long_date,
+    past_date_reader,
     question_actions,
     today_in_japan,
 )
@@ -48,8 +48,7 @@ class ValidateLostCardForm(FlowValidation):
     """Read when the loss was noticed, how the card was lost, and where the user lives."""
 
     flow = LOST_CARD
-    readers = {"lost_noticed_date": read_noticed_date, "loss_reason": read_loss_reason,
-               "lost_card_prefecture": read_prefecture}
+    readers = {"lost_noticed_date": read_noticed_date, "loss_reason": read_loss_reason, "lost_card_prefecture": read_prefecture}
     not_understood = {"lost_noticed_date": "utter_not_a_past_date", "loss_reason": "utter_not_a_loss_reason"}
     unsure_allowed = frozenset({"loss_reason"})
 
@@ -77,8 +76,11 @@ class ActionLostCardAnswer(FlowAnswer):
         days = answer.deadlines["apply"].days
         deadline = noticed + dt.timedelta(days=days)
         today = today_in_japan()
-        values = {"deadline_date": long_date(deadline, language), "noticed_date": long_date(noticed, language),
-                  "period": day_count(days, language)}
+        values = {
+            "deadline_date": long_date(deadline, language),
+            "noticed_date": long_date(noticed, language),
+            "period": day_count(days, language),
+        }
         result = Answer()
         if deadline == today:
             result.add("utter_lost_card_deadline_today", **values)
@@ -86,7 +88,7 @@ class ActionLostCardAnswer(FlowAnswer):
             result.add("utter_lost_card_deadline", days_left=day_count((deadline - today).days, language), **values)
         else:
             result.add("utter_lost_card_deadline_passed", **values)
-        for proof in (("lost", "stolen") if reason == UNSURE else (reason,)):
+        for proof in ("lost", "stolen") if reason == UNSURE else (reason,):
             result.add(f"utter_lost_card_proof_{proof}")
         result.add("utter_procedure_documents", documents=bulleted(answer.documents))
         prefecture = tracker.get_slot("lost_card_prefecture")

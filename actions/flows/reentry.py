@@ -35,8 +35,10 @@ _STAY_END_WORDS = re.compile(
 )
 
 # A day and a month written together: when no date can be read from it, the day does not exist.
-_MONTH_NAME = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек"
-               r"|січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд)")
+_MONTH_NAME = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек"
+    r"|січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд)"
+)
 _DAY_ATTEMPT = re.compile(
     rf"\b\d{{1,2}}\s*[./-]\s*\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH_NAME}|\b{_MONTH_NAME}\w*\s+\d{{1,2}}\b(?!\d)"
     r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
@@ -117,8 +119,9 @@ class ValidateReentryForm(FlowValidation):
         """Return the action's name in the domain."""
         return f"validate_{FORM}"
 
-    def review(self, updates: dict[str, Any], message: Message, dispatcher: CollectingDispatcher,
-               asked: str | None) -> dict[str, Any]:
+    def review(
+        self, updates: dict[str, Any], message: Message, dispatcher: CollectingDispatcher, asked: str | None
+    ) -> dict[str, Any]:
         """Keep a month or year of the end of stay only when every day of it gives the same answer."""
         stay_end = updates.get("stay_end_date")
         away = updates.get("away_months", message.tracker.get_slot("away_months"))

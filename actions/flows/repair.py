@@ -27,14 +27,24 @@ from actions.procedures import fetch_procedure
 
 ANSWERS: dict[str, type[FlowAnswer]] = {
     answer.flow.key: answer
-    for answer in (ActionLostCardAnswer, ActionReentryAnswer, ActionChildBirthAnswer,
-                   ActionDepartureOrderAnswer, ActionOfficeAnswer)
+    for answer in (
+        ActionLostCardAnswer,
+        ActionReentryAnswer,
+        ActionChildBirthAnswer,
+        ActionDepartureOrderAnswer,
+        ActionOfficeAnswer,
+    )
 }
 
 VALIDATIONS: dict[str, type[FlowValidation]] = {
     validation.flow.key: validation
-    for validation in (ValidateLostCardForm, ValidateReentryForm, ValidateChildBirthForm,
-                       ValidateDepartureOrderForm, ValidateOfficeForm)
+    for validation in (
+        ValidateLostCardForm,
+        ValidateReentryForm,
+        ValidateChildBirthForm,
+        ValidateDepartureOrderForm,
+        ValidateOfficeForm,
+    )
 }
 
 
@@ -98,9 +108,7 @@ class ActionRouteFacts(Action):
         """Return the action's name in the domain."""
         return "action_route_facts"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Start the flow the facts answer, or say what the assistant can do."""
         route = route_by_facts(tracker)
         if route is None:
@@ -120,9 +128,7 @@ class ActionProcedureSummary(Action):
         """Return the action's name in the domain."""
         return "action_procedure_summary"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Send the summary of the flow being started."""
         intent = latest_intent(tracker)
         pending = flow_by_key(tracker.get_slot(PENDING_FLOW))
@@ -139,9 +145,7 @@ class ActionResumeFlow(Action):
         """Return the action's name in the domain."""
         return "action_resume_flow"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Say nothing inside a flow (its question follows); outside one, offer help."""
         if not tracker.active_loop.get("name"):
             dispatcher.utter_message(response="utter_anything_else")
@@ -155,9 +159,7 @@ class ActionRepeatAnswer(Action):
         """Return the action's name in the domain."""
         return "action_repeat_answer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Compose the last answer again from the kept facts and send its key line."""
         if tracker.active_loop.get("name"):
             return []  # inside a flow its question is asked again, which is the repeat

@@ -173,10 +173,7 @@ async def language_command(update: Update, context: Context) -> None:
     names = texts.language_names()
     keyboard = InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(names[code], callback_data=intent_payload("change_language", language=code))
-                for code in row
-            ]
+            [InlineKeyboardButton(names[code], callback_data=intent_payload("change_language", language=code)) for code in row]
             for row in LANGUAGE_KEYBOARD_ROWS
         ]
     )

@@ -75,9 +75,7 @@ def _webhook(environ: Mapping[str, str]) -> WebhookSettings | None:
         return None
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise SettingsError(
-            f"TELEGRAM_WEBHOOK_URL must be a full URL such as https://bot.example.org/telegram, not {url!r}."
-        )
+        raise SettingsError(f"TELEGRAM_WEBHOOK_URL must be a full URL such as https://bot.example.org/telegram, not {url!r}.")
     # Without a configured secret a random one still protects the webhook: it is sent to
     # Telegram with setWebhook on every start.
     secret = environ.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or secrets.token_urlsafe(32)
@@ -100,8 +98,7 @@ def load_settings(environ: Mapping[str, str]) -> TelegramSettings:
         )
     if not TOKEN_SHAPE.match(token):
         raise SettingsError(
-            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters): "
-            "copy it again from @BotFather."
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters): copy it again from @BotFather."
         )
     return TelegramSettings(
         token=token,

@@ -50,15 +50,11 @@ def _in_every_language(where: str, entry: object) -> dict[str, str]:
 def load_texts() -> Texts:
     """Read texts.yml once and check that every entry exists in all five languages."""
     data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8")) or {}
-    messages = {
-        key: _in_every_language(f"messages.{key}", entry) for key, entry in (data.get("messages") or {}).items()
-    }
+    messages = {key: _in_every_language(f"messages.{key}", entry) for key, entry in (data.get("messages") or {}).items()}
     missing = [message.value for message in Message if message.value not in messages]
     if missing:
         raise TextsError(f"{TEXTS_FILE.name}: messages lack {', '.join(missing)}")
-    commands = {
-        key: _in_every_language(f"commands.{key}", entry) for key, entry in (data.get("commands") or {}).items()
-    }
+    commands = {key: _in_every_language(f"commands.{key}", entry) for key, entry in (data.get("commands") or {}).items()}
     return Texts(
         messages=messages,
         commands=commands,

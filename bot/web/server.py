@@ -26,14 +26,14 @@ class ChatPageHandler(SimpleHTTPRequestHandler):
     rasa_url = "http://127.0.0.1:5005"
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "application/javascript; charset=utf-8"}
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         """Answer /widget.js from the bundle and other paths from the static folder."""
         if self.path.split("?")[0] == "/widget.js":
             self._send_widget(include_body=True)
         else:
             super().do_GET()
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         """Answer HEAD like GET, without the body."""
         if self.path.split("?")[0] == "/widget.js":
             self._send_widget(include_body=False)
