@@ -4,7 +4,9 @@ It answers the methods the front end uses as the real API shapes them (getMe, ge
 sendMessage, sendChatAction, answerCallbackQuery, editMessageReplyMarkup, setMyCommands,
 deleteWebhook, setWebhook) and refuses what Telegram refuses: a wrong token, HTML that does
 not parse, a text over 4096 characters, callback data over 64 bytes, a callback query answered
-twice, a chat it never saw. Tests feed updates and read what the bot sent.
+twice, a chat it never saw. Tests feed updates and read what the bot sent; fault drills make it
+refuse the next calls of a method as Telegram does when it is overloaded (429 with retry_after,
+502 from its front proxy).
 Standard library only: ThreadingHTTPServer on 127.0.0.1 in a thread.
 """
 
@@ -110,6 +112,44 @@ def parse_html(markup: str) -> str:
     return "".join(plain)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An error answer the stand-in gives to one call instead of carrying it out (a fault drill)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+    @classmethod
+    def too_many_requests(cls, retry_after: int) -> Refusal:
+        """Return Telegram's flood-control answer: 429 with parameters.retry_after in seconds."""
+        answer = {
+            "ok": False,
+            "error_code": 429,
+            "description": f"Too Many Requests: retry after {retry_after}",
+            "parameters": {"retry_after": retry_after},
+        }
+        return cls(429, json.dumps(answer).encode("utf-8"))
+
+    @classmethod
+    def bad_gateway(cls) -> Refusal:
+        """Return the HTML page Telegram's front proxy answers when the Bot API behind it fails."""
+        page = (
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+            "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+        )
+        return cls(502, page.encode("ascii"), "text/html")
+
+
+@dataclass(frozen=True)
+class RefusedCall:
+    """A call the stand-in refused: method, the HTTP status given and when (time.monotonic())."""
+
+    method: str
+    status: int
+    at: float
+
+
 @dataclass
 class SentMessage:
     """A message the bot sent, as the stand-in keeps it."""
@@ -160,6 +200,8 @@ class _State:
     answered_queries: set[str] = field(default_factory=set)
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
+    refusals: dict[str, list[Refusal]] = field(default_factory=dict)  # method -> the next answers
+    refused: list[RefusedCall] = field(default_factory=list)
 
 
 class BotApiStub:
@@ -306,6 +348,28 @@ class BotApiStub:
         update = self.feed(self.press_update(message, button_text, language_code))
         return str(update["callback_query"]["id"])
 
+    # Fault drills
+
+    def refuse_next(self, method: str, *refusals: Refusal) -> None:
+        """Answer the next calls of ``method`` with ``refusals``, in order, then normally again."""
+        with self._changed:
+            self._state.refusals.setdefault(method, []).extend(refusals)
+
+    def refused(self, method: str | None = None) -> list[RefusedCall]:
+        """Return the calls refused so far, of one method or all."""
+        with self._changed:
+            return [call for call in self._state.refused if method is None or call.method == method]
+
+    def _take_refusal(self, method: str) -> Refusal | None:
+        with self._changed:
+            for name, pending in self._state.refusals.items():
+                if name.lower() == method.lower() and pending:
+                    refusal = pending.pop(0)
+                    self._state.refused.append(RefusedCall(name, refusal.status, time.monotonic()))
+                    self._changed.notify_all()
+                    return refusal
+        return None
+
     # Inspecting what the bot did
 
     def calls(self, method: str | None = None) -> list[Call]:
@@ -365,6 +429,10 @@ class BotApiStub:
             params = self._params(request)
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
+            refusal = self._take_refusal(method)
+            if refusal is not None:
+                self._respond_bytes(request, refusal.status, refusal.body, refusal.content_type)
+                return
             result = self._call(method, params)
         except ApiError as error:
             answer = {"ok": False, "error_code": error.code, "description": error.description}
@@ -391,10 +459,13 @@ class BotApiStub:
 
     @staticmethod
     def _respond(request: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode("utf-8")
+        BotApiStub._respond_bytes(request, status, json.dumps(payload).encode("utf-8"), "application/json")
+
+    @staticmethod
+    def _respond_bytes(request: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
         try:
             request.send_response(status)
-            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Type", content_type)
             request.send_header("Content-Length", str(len(body)))
             request.end_headers()
             request.wfile.write(body)

@@ -47,6 +47,7 @@ from bot.telegram.handlers import (
     unknown_command,
 )
 from bot.telegram.rasa_client import RasaClient
+from bot.telegram.retrying import RetryingRequest
 from bot.telegram.settings import SettingsError, TelegramSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 MAX_CONCURRENT_UPDATES = 32
 # How often AIORateLimiter retries a request that Telegram answered with "retry after".
 FLOOD_RETRIES = 3
+# Connections for the Bot API calls other than getUpdates (python-telegram-bot's default).
+CONNECTION_POOL_SIZE = 256
 
 
 async def register_commands(application: Application) -> None:
@@ -91,6 +94,9 @@ def build_application(settings: TelegramSettings) -> Application:
         .token(settings.token)
         .context_types(ContextTypes(bot_data=BotServices, chat_data=ChatState))
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        # Sends again after a 502/503/504 or a refused connection (retrying.py); never twice
+        # a request Telegram may have carried out.
+        .request(RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE))
         .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .post_init(start_services)
         .post_shutdown(stop_services)
