@@ -271,7 +271,7 @@ def _weekday_date(text: str, today: dt.date, prefer: str, strict: bool) -> dt.da
 
 def _find_month(text: str) -> tuple[int, int, int] | None:
     """Return (month, start, end) of the first month name or 3月 in normalized text."""
-    if match := _MONTH_WORD.search(text):
+    if (match := _MONTH_WORD.search(text)) and match.lastgroup:  # the group of the month: m0 ... m11
         return int(match.lastgroup[1:]) + 1, match.start(), match.end()
     if match := _MAY.search(text):
         group = 1 if match.group(1) else 2
@@ -289,10 +289,11 @@ def _month_name_span(text: str) -> str | None:
     _, start, end = found
     before = _DAY_BEFORE.search(text[:start])
     after = _DAY_YEAR_AFTER.match(text, end)
-    day = (before and before.group(1)) or after.group(1)
+    day_after, year = (after.group(1), after.group(2)) if after else (None, None)
+    day = (before and before.group(1)) or day_after
     if not day:
         return None
-    return " ".join(part for part in (day, text[start:end].rstrip("."), after.group(2)) if part)
+    return " ".join(part for part in (day, text[start:end].rstrip("."), year) if part)
 
 
 def _dateparser_day(text: str, language: str, today: dt.date, prefer: str) -> dt.date | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from babel.dates import format_timedelta
 from babel.lists import format_list
@@ -19,6 +19,7 @@ from actions.procedures import utter_procedure
 
 DAYS = {"years": 365, "months": 30, "days": 1}
 UNITS = ("years", "months", "days")
+GRANULARITY: dict[str, Literal["year", "month", "day"]] = {"years": "year", "months": "month", "days": "day"}
 # Chinese and Japanese write "5年", "3か月" with no space between number and unit.
 UNSPACED = {"zh", "ja"}
 
@@ -29,7 +30,7 @@ def amount_text(period: dict[str, int], language: str) -> str:
     parts = [
         format_timedelta(
             dt.timedelta(days=period[unit] * DAYS[unit]),
-            granularity=unit.rstrip("s"),
+            granularity=GRANULARITY[unit],
             threshold=10_000 if unit == "days" else 1.1,
             locale=locale,
         )

@@ -37,7 +37,7 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def main() -> None:
     """Start Rasa's command line with the compiled response validator in place."""
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
     sys.argv[0] = "rasa"
     rasa_main()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +18,9 @@ from actions.db.models import Base, Deadline, Procedure, ProcedureItem
 from actions.db.queries import find_prefecture, find_status, get_office, get_procedure, office_for_prefecture
 from actions.settings import CONTENT_DIR
 from bot.languages import LANGUAGES
+
+# A file of the project (relative to its root) and a change made to its parsed YAML.
+Edit = tuple[str, Callable[[dict[str, Any]], None]]
 
 CONTENT = read_content(CONTENT_DIR)
 PROCEDURES = sorted(CONTENT.procedures)
@@ -273,7 +278,7 @@ def test_a_database_built_with_an_older_schema_is_rebuilt(tmp_path: Path) -> Non
     assert prepare_database(engine, CONTENT_DIR) is False
 
 
-def _edited_copy(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+def _edited_copy(tmp_path: Path, edit: Edit) -> Path:
     """Copy the content and domain.yml to a temporary project and change one file there."""
     import yaml
 
@@ -326,6 +331,6 @@ def _announce_nothing(data: dict) -> None:
         (("actions/content/en/procedures.yml", _announce_nothing), "address_notification [en]: says 'below'"),
     ],
 )
-def test_the_content_check_fails_on_what_would_not_reach_the_user(tmp_path: Path, edit, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_content_check_fails_on_what_would_not_reach_the_user(tmp_path: Path, edit: Edit, problem: str) -> None:
     problems = check_content(_edited_copy(tmp_path, edit))
     assert any(problem in line for line in problems), problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionDidYouMean, ActionShowContacts
@@ -27,7 +27,7 @@ def tracker(language: str, ranking: list[tuple[str, float]]) -> Tracker:
     return Tracker("test", {"language": language}, latest, [], False, None, {}, "action_listen")
 
 
-def run(action, tracker_: Tracker) -> list[dict]:  # type: ignore[no-untyped-def]
+def run(action: Action, tracker_: Tracker) -> list[dict]:
     dispatcher = CollectingDispatcher()
     asyncio.run(action.run(dispatcher, tracker_, {}))
     return dispatcher.messages

@@ -7,7 +7,9 @@ language-neutral rows, so every language renders the same deadline.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -103,7 +105,16 @@ class StatusInfo:
     max_period: dict[str, int] | None = None
 
 
-def _in_language(rows: list, language: str):  # type: ignore[no-untyped-def]
+class _InOneLanguage(Protocol):
+    @property
+    def language(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_InOneLanguage)
+
+
+def _in_language(rows: Iterable[_Row], language: str) -> _Row | None:
+    """Return the row in ``language``, else the English one, else None."""
     by_language = {row.language: row for row in rows}
     return by_language.get(language) or by_language.get(DEFAULT_LANGUAGE)
 

@@ -37,11 +37,14 @@ class Answer:
     messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     key_line: int = 0
 
-    def add(self, response: str, key: bool = False, **values: Any) -> None:
-        """Append a message; ``key`` marks the line "repeat" sends again (else the first one)."""
-        if key:
-            self.key_line = len(self.messages)
+    def add(self, response: str, **values: Any) -> None:
+        """Append a message with the values of its placeholders."""
         self.messages.append((response, values))
+
+    def add_key(self, response: str, **values: Any) -> None:
+        """Append the key line, the one "repeat" sends again (without one, the first line is)."""
+        self.key_line = len(self.messages)
+        self.add(response, **values)
 
     def send(self, dispatcher: CollectingDispatcher, key_line_only: bool = False) -> None:
         """Send every message, or only the key line (the deadline or the outcome)."""

@@ -85,11 +85,11 @@ class ActionChildBirthAnswer(FlowAnswer):
         }
         result.add("utter_child_register_birth_first")
         if deadline == today:
-            result.add("utter_child_deadline_today", key=True, **values)
+            result.add_key("utter_child_deadline_today", **values)
         elif deadline > today:
-            result.add("utter_child_deadline", key=True, days_left=day_count((deadline - today).days, language), **values)
+            result.add_key("utter_child_deadline", days_left=day_count((deadline - today).days, language), **values)
         else:
-            result.add("utter_child_deadline_passed", key=True, **values)
+            result.add_key("utter_child_deadline_passed", **values)
         if stays == UNSURE:
             result.add("utter_child_stay_unsure", stay_days=stay_days)
         result.add("utter_procedure_documents", documents=bulleted(answer.documents))

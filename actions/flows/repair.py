@@ -81,8 +81,8 @@ def route_by_facts(tracker: Tracker) -> Route | None:
         answered = sum(1 for value in found.values() if value is not INVALID)
         rank = -ranking.index(flow.intent) if flow.intent in ranking else -len(ranking) - 1
         best = max(best, (answered, rank, flow), key=lambda item: item[:2])
-    flow = best[2]
-    return Route(flow, revising=False) if flow is not None and best[0] > 0 else None
+    chosen = best[2]
+    return Route(chosen, revising=False) if chosen is not None and best[0] > 0 else None
 
 
 def utter_summary(dispatcher: CollectingDispatcher, tracker: Tracker, flow: FlowSpec) -> bool:

@@ -109,8 +109,8 @@ async def typing(context: Context, chat_id: int) -> AsyncIterator[None]:
 
 async def converse(update: Update, context: Context, message: str) -> bool:
     """Send ``message`` to Rasa for this chat and its replies to the chat; False if Rasa is down."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None:
+    chat, user, state = update.effective_chat, update.effective_user, context.chat_data
+    if chat is None or state is None:
         return False
     if context.bot_data.settings.log_messages:
         logger.info("Chat %s sends %r", chat.id, message)
@@ -121,7 +121,7 @@ async def converse(update: Update, context: Context, message: str) -> bool:
             await say(update, context, Message.UNAVAILABLE)
             return False
         for reply in replies:
-            for outgoing in render_reply(reply, context.chat_data.keep_payload):
+            for outgoing in render_reply(reply, state.keep_payload):
                 await send(context.bot, chat.id, outgoing)
     return True
 
@@ -144,7 +144,7 @@ async def remove_keyboard(query: CallbackQuery) -> None:
 
 async def limit_chat_rate(update: Update, context: Context) -> None:
     """Stop updates over the chat's limit, saying so politely once."""
-    if update.effective_chat is None:
+    if update.effective_chat is None or context.chat_data is None:
         return
     settings = context.bot_data.settings
     admission = context.chat_data.admit(time.monotonic(), settings.chat_limit, settings.chat_window)
@@ -208,6 +208,8 @@ async def not_text(update: Update, context: Context) -> None:
 async def language_chosen(update: Update, context: Context) -> None:
     """Remember the chosen language and tell Rasa."""
     query = update.callback_query
+    if query is None or context.chat_data is None:
+        return
     await answer_quietly(query)
     match = LANGUAGE_PAYLOAD.match(query.data or "")
     if match is None or match["language"] not in LANGUAGES:
@@ -220,6 +222,8 @@ async def language_chosen(update: Update, context: Context) -> None:
 async def button_pressed(update: Update, context: Context) -> None:
     """Send the pressed button's payload to Rasa."""
     query = update.callback_query
+    if query is None:
+        return
     await answer_quietly(query)
     payload = context.chat_data.payload(query.data or "") if context.chat_data else None
     if not payload:
