@@ -66,8 +66,8 @@ run: model db
 	@$(JRA) check-ports 5055 5005 8080
 	@mkdir -p var
 	@test -n "$(TELEGRAM_BOT_TOKEN)" || echo "Telegram is off: set TELEGRAM_BOT_TOKEN=<token from BotFather> to run the Telegram bot too."
-	@echo "Starting $(PROCESSES). Web chat: http://127.0.0.1:8080 (ready once rasa says 'Rasa server is up and running'). Ctrl-C stops everything."
-	@$(APP_VENV)/bin/honcho start $(PROCESSES)
+	@echo "Web chat: http://127.0.0.1:8080 (ready once rasa says 'Rasa server is up and running')."
+	@$(JRA) run $(PROCESSES)
 
 # Trainer's data check: thin or missing intents, examples in the wrong language folder,
 # duplicates, one example under two intents, and `rasa data validate`.
