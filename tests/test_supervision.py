@@ -84,7 +84,8 @@ def http_server(port: int) -> Iterator[subprocess.Popen[bytes]]:
     """Run `python -m http.server` on 127.0.0.1:``port`` until the block ends."""
     process = subprocess.Popen(
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: answers(port), f"the HTTP server on port {port}")
@@ -192,7 +193,10 @@ def test_a_process_killed_with_sigkill_comes_back_and_ctrl_c_stops_all(tmp_path:
         # A session of its own, so that SIGINT to its process group is a Ctrl-C in a terminal.
         run = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--procfile", str(procfile), "--state-dir", str(state.root)],
-            cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=PROJECT_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         wait_for(state.socket.exists, "supervisord's control socket")

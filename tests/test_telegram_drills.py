@@ -31,9 +31,7 @@ def rasa_stand_in() -> Iterator[FakeRasa]:
     fake.stop()
 
 
-def test_reply_waits_out_flood_control_and_a_bad_gateway_and_arrives_once(
-    rasa_stand_in: FakeRasa, tmp_path: Path
-) -> None:
+def test_reply_waits_out_flood_control_and_a_bad_gateway_and_arrives_once(rasa_stand_in: FakeRasa, tmp_path: Path) -> None:
     chat_id = new_chat()
     with BotApiStub(TOKEN) as api, front_end(api, rasa_stand_in.url, tmp_path):
         api.refuse_next("sendMessage", Refusal.too_many_requests(RETRY_AFTER_SECONDS), Refusal.bad_gateway())
