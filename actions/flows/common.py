@@ -321,14 +321,17 @@ class FlowValidation(FormValidationAction, ABC):
         return {asked: None, REPAIR_ATTEMPTS: float(attempts)}
 
 
-class FlowQuestion(Action):
+class FlowQuestion(Action, ABC):
     """Ask a flow's question; after an interruption, first say "Back to your …" with buttons.
 
     One subclass per slot is made by `question_actions`; the question itself is the domain
     response `utter_ask_<slot>`.
     """
 
-    slot = ""
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """Return the slot asked for; abstract so rasa-sdk registers only the real questions."""
 
     def name(self) -> str:
         """Return the name a form calls to ask for this slot."""
