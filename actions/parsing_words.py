@@ -311,12 +311,13 @@ def parse_stay_plan(text: str) -> bool | None:
     return answers.pop() if len(answers) == 1 else None  # both said, or neither: ask again
 
 
+# Chinese names in simplified and traditional characters (Taiwan, Hong Kong: 日語, 普通話).
 _LANGUAGE_NAMES = {
     "uk": r"ukrain|украин|україн|乌克兰|烏克蘭|ウクライナ",
     "ru": r"russian|русск|по-русски|російськ|росій|俄|ロシア",
     "en": r"english|англ|英",
-    "zh": r"chinese|китай|中文|汉语|漢語|普通话|中国語|中国话",
-    "ja": r"japanese|япон|日语|日本語|日本话|にほんご",
+    "zh": r"chinese|китай|中文|汉语|漢語|普通话|普通話|华语|華語|中国語|中国话|中國話",
+    "ja": r"japanese|япон|日语|日語|日本語|日本话|日本話|にほんご",
 }
 
 

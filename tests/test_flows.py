@@ -74,7 +74,7 @@ def responses(messages: list[dict]) -> list[str]:
     return [message["response"] for message in messages]
 
 
-# Answers: deadline arithmetic across month and year ends and a leap day.
+# Answers: deadline arithmetic across month and year ends (the leap day is further down).
 @pytest.mark.parametrize(
     ("noticed", "deadline_text"),
     [("2026-12-25", "Friday, January 8, 2027"), ("2026-12-17", "Thursday, December 31, 2026")],
@@ -167,10 +167,43 @@ def test_child_birth_answer(birth: str, stays: Any, expected: list[str], deadlin
         assert messages[0]["stay_days"] == "60"
 
 
-def test_leap_year_birth_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSISTANT_TODAY", "2028-02-10")
-    messages, _ = run(ActionChildBirthAnswer(), make_tracker({"birth_date": "2028-02-09", "child_stays_beyond_60_days": True}))
-    assert messages[1]["deadline_date"] == "Friday, March 10, 2028"  # 29 February counts
+# 29 February 2028 is a day like any other: 30 days from 9 February 2028 end on 10 March, a day
+# earlier than the same 30 days in 2027, and a child born on the leap day is answered too.
+@pytest.mark.parametrize(
+    ("today", "birth", "deadline_text"),
+    [
+        ("2028-02-10", "2028-02-09", "Friday, March 10, 2028"),
+        ("2027-02-10", "2027-02-09", "Thursday, March 11, 2027"),
+        ("2028-03-01", "2028-02-29", "Thursday, March 30, 2028"),
+    ],
+)
+def test_the_birth_deadline_counts_the_leap_day(
+    monkeypatch: pytest.MonkeyPatch, today: str, birth: str, deadline_text: str
+) -> None:
+    monkeypatch.setenv("ASSISTANT_TODAY", today)
+    messages, _ = run(ActionChildBirthAnswer(), make_tracker({"birth_date": birth, "child_stays_beyond_60_days": True}))
+    assert responses(messages)[:2] == ["utter_child_register_birth_first", "utter_child_deadline"]
+    assert messages[1]["deadline_date"] == deadline_text
+
+
+def test_the_lost_card_deadline_counts_the_leap_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_TODAY", "2028-02-21")
+    messages, _ = run(ActionLostCardAnswer(), make_tracker({"lost_noticed_date": "2028-02-20", "loss_reason": "lost"}))
+    assert messages[0]["deadline_date"] == "Sunday, March 5, 2028"
+
+
+@pytest.mark.parametrize(
+    ("today", "text", "stored"),
+    [("2028-03-10", "29.02.2028", "2028-02-29"), ("2028-03-10", "29 February", "2028-02-29"), ("2027-03-10", "29.02.2027", None)],
+)
+def test_a_birth_on_the_leap_day_is_read_only_in_a_leap_year(
+    monkeypatch: pytest.MonkeyPatch, today: str, text: str, stored: str | None
+) -> None:
+    monkeypatch.setenv("ASSISTANT_TODAY", today)
+    tracker = make_tracker({"requested_slot": "birth_date"}, text=text, active_loop="child_birth_form")
+    messages, events = run(ValidateChildBirthForm(), tracker)
+    assert slot_events(events)["birth_date"] == stored
+    assert responses(messages) == ([] if stored else ["utter_not_a_past_date"])
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.nlu_check import NLU_DATA_DIR, Example, load_training_data, read_nlu_file
-from bot.nlu_eval import TUNING_SHARE, in_tuning_part, write_training_part
+from bot.nlu_eval import TUNING_SHARE, Prediction, in_tuning_part, write_training_part
+from bot.paths import PROJECT_ROOT
 
 
 def test_about_a_quarter_of_every_language_is_held_back() -> None:
@@ -16,11 +21,41 @@ def test_about_a_quarter_of_every_language_is_held_back() -> None:
         assert abs(share - 1 / TUNING_SHARE) < 0.05, (language, share)
 
 
-def test_adding_examples_does_not_move_the_others(tmp_path: Path) -> None:
-    path = tmp_path / "greet.yml"
-    before = [Example(f"hello number {n}", "greet", "en", path) for n in range(200)]
-    after = before + [Example(f"hi there {n}", "greet", "en", path) for n in range(50)]
-    assert [in_tuning_part(e) for e in before] == [in_tuning_part(e) for e in after[: len(before)]]
+def _held_back(examples: list[Example]) -> set[tuple[str, str, str]]:
+    return {(e.language, e.intent, e.text) for e in examples if in_tuning_part(e)}
+
+
+def test_adding_moving_or_reordering_examples_does_not_move_the_others() -> None:
+    """An example is held back or not by what it says, not by its file, its place or what else is there."""
+    texts = [f"hello number {n}" for n in range(200)]
+    before = [Example(text, "greet", "en", Path("nlu_data/en/greet.yml")) for text in texts]
+    after = [
+        *(Example(f"hi there {n}", "greet", "en", Path("nlu_data/en/greet.yml")) for n in range(50)),
+        *(Example(text, "greet", "en", Path("nlu_data/en/greetings.yml")) for text in reversed(texts)),
+    ]
+    held = _held_back(before)
+    assert 0 < len(held) < len(before)
+    assert {item for item in _held_back(after) if item[2] in texts} == held
+
+
+def test_the_split_is_the_same_in_another_process() -> None:
+    """A run of `make evaluate --tuning-split` next week holds back the same examples (no per-process hash seed)."""
+    texts = [f"how do I extend my visa {n}" for n in range(100)]
+    here = sorted(text for text in texts if in_tuning_part(Example(text, "extend_period_of_stay", "en", Path("x"))))
+    script = (
+        "import json, sys; from pathlib import Path; from bot.nlu_check import Example; "
+        "from bot.nlu_eval import in_tuning_part; texts = json.loads(sys.argv[1]); "
+        "print(json.dumps(sorted(t for t in texts if in_tuning_part(Example(t, 'extend_period_of_stay', 'en', Path('y'))))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(texts)],
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == here
 
 
 def test_the_training_part_is_written_as_rasa_nlu_files(tmp_path: Path) -> None:
@@ -36,9 +71,7 @@ def test_the_training_part_is_written_as_rasa_nlu_files(tmp_path: Path) -> None:
     assert [(e.text, e.intent, e.language) for e in read] == [(e.text, e.intent, e.language) for e in examples]
 
 
-def _prediction(language: str, intent: str, predicted: str):  # type: ignore[no-untyped-def]
-    from bot.nlu_eval import Prediction
-
+def _prediction(language: str, intent: str, predicted: str) -> Prediction:
     return Prediction(
         language=language,
         intent=intent,

@@ -117,11 +117,14 @@ def test_loss_reasons(text: str, reason: str | None) -> None:
     ("text", "language"),
     [
         ("говори по-украински", "uk"),
-        ("請用日語", None),
+        ("請用日語", "ja"),  # traditional Chinese (Taiwan, Hong Kong)
+        ("請說普通話", "zh"),
+        ("可以用華語回答嗎", "zh"),
         ("请用日语", "ja"),
         ("英語で話して", "en"),
         ("switch to chinese", "zh"),
         ("можна російською", "ru"),
+        ("請問在留卡怎麼辦", None),
     ],
 )
 def test_target_language(text: str, language: str | None) -> None:
