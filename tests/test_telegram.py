@@ -610,13 +610,24 @@ def test_non_text_messages_get_a_short_explanation(telegram: BotApiStub, kind: s
     telegram.wait_for_text(chat_id, texts.message(Message.NON_TEXT, "zh"))
 
 
-def test_html_and_command_lookalikes_from_users_get_a_polite_answer(telegram: BotApiStub) -> None:
+def test_an_unknown_command_gets_the_examples_of_questions(telegram: BotApiStub) -> None:
+    """Any other /command is treated as /help (docs/telegram.md): Rasa's examples, not a restart."""
     chat_id = new_chat()
-    telegram.send_text(chat_id, "<b>hello</b> & <script>alert(1)</script>", language_code="en")
     telegram.send_text(chat_id, "/restart_everything now", language_code="en")
-    telegram.wait_for(lambda: len(telegram.messages(chat_id)) >= 2, "two answers")
-    unavailable = texts.message(Message.UNAVAILABLE, "en")
-    assert all(unavailable not in message.text for message in telegram.messages(chat_id))
+    telegram.wait_for_text(chat_id, response_text("utter_help", "en").splitlines()[0][:25])
+
+
+def test_html_and_command_lookalikes_reach_rasa_as_typed_and_come_back_as_text(fake_rasa: FakeRasa, tmp_path: Path) -> None:
+    """Rasa gets what the user typed; a reply with <, > and & is escaped, so the client shows text, not markup."""
+    chat_id = new_chat()
+    typed = "<b>hello</b> & <script>alert(1)</script>"
+    with BotApiStub(TOKEN) as api, front_end(api, fake_rasa.url, tmp_path):
+        api.send_text(chat_id, typed, language_code="en")
+        shown = api.wait_for_text(chat_id, f"answer: {typed}")
+        api.send_text(chat_id, "/restart_everything now", language_code="en")
+        api.wait_for_text(chat_id, "answer: /help")
+    assert [request["message"] for request in fake_rasa.requests if request["sender"] == str(chat_id)] == [typed, "/help"]
+    assert shown.text == f"answer: {typed}" and "<b>" not in shown.html and "<script>" not in shown.html
 
 
 def test_each_chat_is_answered_in_order(telegram: BotApiStub, session: Session) -> None:
