@@ -73,22 +73,27 @@ class Problem:
     path: Path
     message: str
     example: str = ""
+    line: int | None = None
 
     def __str__(self) -> str:
         example = f": {self.example!r}" if self.example else ""
-        return f"{_display_path(self.path)}: {self.message}{example}"
+        where = f"{_display_path(self.path)}:{self.line}" if self.line else _display_path(self.path)
+        return f"{where}: {self.message}{example}"
 
 
 class Identifier(Protocol):
     """Anything with the project's ``LanguageIdentifier.detect`` signature."""
 
-    def detect(self, text: str, prior: str | None = None) -> "_Detection":
+    def detect(self, text: str, prior: str | None = None) -> _Detection:
         """Return the detected language of ``text`` and how sure the detector is."""
 
 
 class _Detection(Protocol):
-    language: str
-    confidence: float
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
 
 
 def _display_path(path: Path) -> str:
@@ -222,9 +227,7 @@ def check_languages(examples: Iterable[Example], identifier: Identifier, sure: f
             continue  # romaji and English words are normal in every language's messages
         detection = identifier.detect(example.text)
         if detection.language != example.language and detection.confidence >= sure:
-            problems.append(
-                Problem(example.path, f"example looks {detection.language}, not {example.language}", example.text)
-            )
+            problems.append(Problem(example.path, f"example looks {detection.language}, not {example.language}", example.text))
     return problems
 
 
@@ -278,9 +281,7 @@ def check_duplicates(
                     and _similar(other_key, key, ratio, bigrams[other_index], bigrams[index])
                 ):
                     first, second = (other, example) if order[other] < order[example] else (example, other)
-                    problems.append(
-                        Problem(second.path, f"near duplicate of {first.text!r} ({first.intent})", second.text)
-                    )
+                    problems.append(Problem(second.path, f"near duplicate of {first.text!r} ({first.intent})", second.text))
                     break
     return problems
 
@@ -299,8 +300,22 @@ def check_cross_intent(examples: Iterable[Example]) -> list[Problem]:
     return problems
 
 
+def example_line(example: Example) -> int | None:
+    """Return the 1-based line of ``example`` in its file (the first "- " item with its text), if found."""
+    wanted = normalize(example.text)
+    for number, line in enumerate(example.path.read_text(encoding="utf-8").splitlines(), start=1):
+        item = line.strip()
+        if item.startswith("- ") and normalize(strip_annotations(item[2:]).strip()) == wanted:
+            return number
+    return None
+
+
 def check_held_out_overlap(training: Iterable[Example], held_out: Iterable[Example]) -> list[Problem]:
-    """Return a problem for each held-out message (2+ words or 4+ CJK characters) that is also in the training data."""
+    """Return a problem for each held-out message (2+ words or 4+ CJK characters) that is also in the training data.
+
+    The problem names the training file and line and the held-out file and line, never the text:
+    whoever reads the data check must not learn the held-out messages from it.
+    """
     trained = {normalize(example.text): example for example in training}
     problems: list[Problem] = []
     for message in held_out:
@@ -309,7 +324,11 @@ def check_held_out_overlap(training: Iterable[Example], held_out: Iterable[Examp
             continue
         found = trained.get(normalize(message.text))
         if found is not None:
-            problems.append(Problem(found.path, f"held-out message (in {_display_path(message.path)}) is in the training data", found.text))
+            held_out_line = example_line(message)
+            held_out_at = _display_path(message.path) + (f":{held_out_line}" if held_out_line else "")
+            problems.append(
+                Problem(found.path, f"this example is a held-out message ({held_out_at}); remove it", line=example_line(found))
+            )
     return problems
 
 
@@ -329,7 +348,9 @@ def check_data(
         *check_languages(examples, identifier),
         *check_duplicates(examples),
         *check_cross_intent(examples),
-        *check_held_out_overlap(examples, load_held_out(held_out_dir, languages)),
+        *check_held_out_overlap(
+            examples, [*load_held_out(held_out_dir, languages), *load_held_out(held_out_dir / "real", languages)]
+        ),
     ]
 
 
@@ -364,7 +385,7 @@ _MISSING_INTENT = re.compile(r"The intent '([^']+)' is listed in the domain file
 
 def _is_missing_button_intent(message: str, button_only: set[str]) -> bool:
     match = _MISSING_INTENT.search(message)
-    return bool(match) and match.group(1) in button_only
+    return match is not None and match.group(1) in button_only
 
 
 def run_rasa_validate(
@@ -372,9 +393,17 @@ def run_rasa_validate(
 ) -> tuple[list[Problem], list[str]]:
     """Run `rasa data validate --fail-on-warnings`; return its failures and its non-failing warnings."""
     command = [
-        str(rasa_executable()), "data", "validate", "--fail-on-warnings",
-        "--config", str(root / "config.yml"), "--domain", str(domain_path),
-        "--data", str(data_dir), str(root / "stories"),
+        str(rasa_executable()),
+        "data",
+        "validate",
+        "--fail-on-warnings",
+        "--config",
+        str(root / "config.yml"),
+        "--domain",
+        str(domain_path),
+        "--data",
+        str(data_dir),
+        str(root / "stories"),
     ]
     environment = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     try:
@@ -383,8 +412,11 @@ def run_rasa_validate(
         return [Problem(root / "config.yml", f"rasa data validate could not run: {error}")], []
     # An intent that only buttons send has no examples on purpose (see check_coverage).
     button_only = load_button_intents(domain_path)
-    messages = [message for message in parse_validate_output(result.stdout + result.stderr)
-                if not _is_missing_button_intent(message, button_only)]
+    messages = [
+        message
+        for message in parse_validate_output(result.stdout + result.stderr)
+        if not _is_missing_button_intent(message, button_only)
+    ]
     if result.returncode == 0 or not messages:
         return [], messages
     found = messages or [f"exit code {result.returncode}"]

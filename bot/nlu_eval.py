@@ -52,8 +52,8 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bot.languages import LANGUAGES  # noqa: E402
-from bot.nlu_check import (  # noqa: E402
+from bot.languages import LANGUAGES
+from bot.nlu_check import (
     DOMAIN_FILE,
     HELD_OUT_DIR,
     NLU_DATA_DIR,
@@ -63,12 +63,13 @@ from bot.nlu_check import (  # noqa: E402
     load_held_out,
     load_training_data,
 )
-from bot.paths import PROJECT_ROOT  # noqa: E402
+from bot.paths import PROJECT_ROOT
 
 logger = logging.getLogger("nlu_eval")
 
 REPORTS_DIR = PROJECT_ROOT / "reports" / "nlu"
 REAL_USERS_DIR = HELD_OUT_DIR / "real"
+TWO_TOPIC_FILE = REAL_USERS_DIR / "ambiguous.yml"
 NEAR_DOMAIN_INTENTS = ("life_in_japan", "out_of_scope")
 TUNING_REPORTS_DIR = PROJECT_ROOT / "reports" / "nlu-tuning"
 TUNING_SHARE = 4  # --tuning-split holds back one training example in four
@@ -124,6 +125,9 @@ class Prediction:
     detected_language: str | None
     language_scored: bool
     parse_ms: float
+    # The classifier's own ranking (nlu_fallback left out), best first: what the clarification
+    # buttons would offer and what the fallback thresholds are calibrated on.
+    ranking: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,16 @@ def top_intent(parse: dict[str, Any]) -> str:
     return (parse.get("intent") or {}).get("name") or FALLBACK_INTENT
 
 
+def classifier_ranking(parse: dict[str, Any], length: int = 5) -> tuple[tuple[str, float], ...]:
+    """Return the classifier's top intents and confidences, nlu_fallback left out."""
+    ranked = [
+        (str(item["name"]), float(item.get("confidence") or 0.0))
+        for item in parse.get("intent_ranking") or []
+        if item.get("name") != FALLBACK_INTENT
+    ]
+    return tuple(ranked[:length])
+
+
 def detected_language(parse: dict[str, Any]) -> str | None:
     """Return the language our LanguageDetector put on a parsed message, if any."""
     if parse.get("language"):
@@ -244,6 +258,7 @@ async def _parse_all(model: Path, messages: list[Example]) -> list[Prediction]:
                 detected_language=detected_language(parse) or "",  # "": the detector said nothing
                 language_scored=detection_is_meaningful(message.text),
                 parse_ms=elapsed,
+                ranking=classifier_ranking(parse),
             )
         )
     return predictions
@@ -284,6 +299,16 @@ def evaluate_tfidf(training: list[Example], held_out: list[Example]) -> SystemRe
     return SystemResult(TFIDF, predictions, seconds, False)
 
 
+def load_two_topic_examples(languages: Sequence[str]) -> list[Example]:
+    """Return the two-topic messages as examples (under the first of their two intents), in file order."""
+    from bot.nlu_calibration import load_two_topic_messages
+
+    return [
+        Example(message.text, message.intents[0], message.language, TWO_TOPIC_FILE)
+        for message in load_two_topic_messages(TWO_TOPIC_FILE, languages)
+    ]
+
+
 def in_tuning_part(example: Example) -> bool:
     """Whether ``--tuning-split`` holds this training example back (one in four, by its text)."""
     digest = hashlib.sha256(f"{example.language}\n{example.intent}\n{example.text}".encode()).digest()
@@ -313,7 +338,7 @@ def write_training_part(examples: Sequence[Example], data_dir: Path) -> None:
 def percentile(values: Sequence[float], share: float) -> float:
     """Return the value below which ``share`` of the values lie (nearest rank)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def worst_confusions(predictions: Sequence[Prediction], limit: int = WORST_CONFUSIONS) -> list[tuple[str, str, int]]:
@@ -389,7 +414,7 @@ def write_confusion_matrix(predictions: Sequence[Prediction], path: Path) -> Non
     axes.set_xlabel("predicted intent")
     axes.set_ylabel("true intent")
     axes.set_title(f"Held-out confusion matrix, all languages ({len(predictions)} messages; counts, colour = row share)")
-    for row, column in zip(*np.nonzero(counts)):
+    for row, column in zip(*np.nonzero(counts), strict=True):
         colour = "white" if shares[row, column] > 0.5 else "black"
         axes.text(column, row, str(counts[row, column]), ha="center", va="center", fontsize=6, color=colour)
     figure.tight_layout()
@@ -458,7 +483,10 @@ def comparison_table(results: Sequence[SystemResult], languages: Sequence[str]) 
     header = "| system | training s | " + " | ".join(f"{language} acc / F1" for language in rows) + " |"
     lines = [header, "| --- | --- | " + " | ".join("---" for _ in rows) + " |"]
     for result in results:
-        cells = [f"{_fmt(per_system[result.name][l].accuracy)} / {_fmt(per_system[result.name][l].macro_f1)}" for l in rows]
+        cells = [
+            f"{_fmt(per_system[result.name][language].accuracy)} / {_fmt(per_system[result.name][language].macro_f1)}"
+            for language in rows
+        ]
         lines.append(f"| {TITLES[result.name]} | {result.training_seconds:.0f} | " + " | ".join(cells) + " |")
     return lines
 
@@ -490,7 +518,7 @@ def ours_section(ours: SystemResult, languages: Sequence[str], evaluated_on: str
         *ours_table(metrics),
         "",
         "Language ID is scored on messages of 2+ words or 4+ CJK characters (their count in brackets).",
-        "A prediction of nlu_fallback counts as a mistake; \"accuracy without fallback\" is the best",
+        'A prediction of nlu_fallback counts as a mistake; "accuracy without fallback" is the best',
         "intent the classifier ranked, as if there were no FallbackClassifier.",
         "",
         f"## Worst confusions (true → predicted, count), top {WORST_CONFUSIONS} per language",
@@ -541,6 +569,66 @@ def both_sets_section(held_out: SystemResult, real: SystemResult, languages: Seq
     return lines
 
 
+def thresholds_section(ours: SystemResult, languages: Sequence[str], config_file: Path = CONFIG_FILE) -> list[str]:
+    """Return the Markdown lines that choose the fallback thresholds on the tuning split."""
+    from bot.nlu_calibration import calibration_error, configured_thresholds, grid_lines
+
+    configured = configured_thresholds(config_file)
+    lines = [
+        "## Fallback thresholds (choose them here, on the tuning split)",
+        "",
+        "Each pair of FallbackClassifier thresholds scored on these messages, cheapest first "
+        "(a wrong answer costs 1, a clarification with the right button 0.25, without it 0.5; "
+        "bot/nlu_calibration.py says why).",
+        "",
+        *grid_lines(ours.predictions, configured),
+        "",
+        "| language | expected calibration error of the best confidence |",
+        "| --- | --- |",
+    ]
+    for language in [*languages, "all"]:
+        subset = [p for p in ours.predictions if language == "all" or p.language == language]
+        if subset:
+            error = calibration_error(subset)
+            lines.append(f"| {language} | {_fmt(error)} |")
+    return [*lines, ""]
+
+
+def clarification_section(
+    sets: Sequence[tuple[str, SystemResult]], two_topic: SystemResult | None, config_file: Path = CONFIG_FILE
+) -> list[str]:
+    """Return the Markdown lines on how often the configured thresholds ask "Which do you mean?"."""
+    from bot.nlu_calibration import (
+        TwoTopicMessage,
+        configured_thresholds,
+        load_two_topic_messages,
+        summary_row,
+        two_topic_lines,
+    )
+
+    configured = configured_thresholds(config_file)
+    lines = [
+        f"## Clarification (config.yml: threshold {configured.threshold}, ambiguity {configured.ambiguity})",
+        "",
+        "| set | messages | answered right | answered wrong | clarified | clarified needlessly | calibration error |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *(summary_row(name, result.predictions, configured) for name, result in sets),
+        "",
+    ]
+    if two_topic is not None:
+        messages = load_two_topic_messages(TWO_TOPIC_FILE, {p.language for p in two_topic.predictions})
+        pairs: list[tuple[TwoTopicMessage, Sequence[tuple[str, float]]]] = [
+            (message, prediction.ranking) for message, prediction in zip(messages, two_topic.predictions, strict=True)
+        ]
+        lines += [
+            f"### Two-topic messages ({TWO_TOPIC_FILE.relative_to(PROJECT_ROOT)}): both procedures offered as buttons",
+            "",
+            *two_topic_lines(pairs, configured),
+            "",
+        ]
+    return lines
+
+
 def write_summary(lines: Sequence[str], path: Path) -> None:
     """Write reports/nlu/summary.md."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -572,6 +660,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train on three quarters of nlu_data/ and evaluate on the rest, not on tests/nlu/ (for tuning)",
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=CONFIG_FILE,
+        help="the pipeline to evaluate (default config.yml): try a change without editing it",
+    )
     parser.add_argument("--reports", type=Path, help="where to write the reports (default reports/nlu or reports/nlu-tuning)")
     return parser
 
@@ -595,7 +689,12 @@ def quiet_libraries() -> None:
 
 
 def run(
-    languages: Sequence[str], skip_baselines: bool, retrain: bool, reports: Path, tuning_split: bool = False
+    languages: Sequence[str],
+    skip_baselines: bool,
+    retrain: bool,
+    reports: Path,
+    tuning_split: bool = False,
+    config_file: Path = CONFIG_FILE,
 ) -> list[SystemResult]:
     """Evaluate our pipeline, then the baselines (the slow Rasa default last), writing the reports as it goes."""
     models_dir = reports / "models"
@@ -607,26 +706,35 @@ def run(
             held_out = [example for example in training if in_tuning_part(example) and example.language in languages]
             training = [example for example in training if not in_tuning_part(example)]
             write_training_part(training, data_dir)
-            logger.info("Tuning split: training on %d examples, evaluating on %d held back from nlu_data/", len(training), len(held_out))
+            logger.info(
+                "Tuning split: training on %d examples, evaluating on %d held back from nlu_data/", len(training), len(held_out)
+            )
         else:
             data_dir = NLU_DATA_DIR
             held_out = load_held_out(HELD_OUT_DIR, languages)
-        ours = evaluate_rasa(OURS, CONFIG_FILE.read_text(encoding="utf-8"), data_dir, held_out, models_dir, retrain)
+        config_text = config_file.read_text(encoding="utf-8")
+        ours = evaluate_rasa(OURS, config_text, data_dir, held_out, models_dir, retrain)
         write_confusion_matrix(ours.predictions, reports / "confusion_matrix.png")
         write_intent_report(ours, languages, reports / "intent_report.json")
         head = ours_section(ours, languages, TUNING_TITLE if tuning_split else HELD_OUT_TITLE)
+        if tuning_split:
+            head += thresholds_section(ours, languages, config_file)
         real_examples = [] if tuning_split else load_held_out(REAL_USERS_DIR, languages)
         if real_examples:
-            real = evaluate_rasa(OURS, CONFIG_FILE.read_text(encoding="utf-8"), data_dir, real_examples, models_dir, False)
+            real = evaluate_rasa(OURS, config_text, data_dir, real_examples, models_dir, False)
             write_intent_report(real, languages, reports / "intent_report_real.json")
             head += both_sets_section(ours, real, languages)
+            two_topic = evaluate_rasa(OURS, config_text, data_dir, load_two_topic_examples(languages), models_dir, False)
+            head += clarification_section([("tests/nlu", ours), ("tests/nlu/real", real)], two_topic, config_file)
         write_summary(head, summary)
         print("\n".join(head), flush=True)
         results = [ours]
         if not skip_baselines:
             results.append(evaluate_tfidf(training, held_out))
             write_summary([*head, *baselines_section(results, languages, pending=True)], summary)
-            logger.info("Rasa's default pipeline (2 transformer layers, 100 epochs) takes the longest; reused while nlu_data/ is unchanged")
+            logger.info(
+                "Rasa's default pipeline (2 transformer layers, 100 epochs) takes the longest; reused while nlu_data/ is unchanged"
+            )
             results.append(evaluate_rasa(RASA_DEFAULT, RASA_DEFAULT_CONFIG, data_dir, held_out, models_dir, retrain))
         tail = baselines_section(results, languages, pending=False)
         write_summary([*head, *tail], summary)
@@ -641,7 +749,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_libraries()
     reports = args.reports or (TUNING_REPORTS_DIR if args.tuning_split else REPORTS_DIR)
-    run(parse_languages(args.languages), args.skip_baselines, args.retrain, reports, args.tuning_split)
+    run(parse_languages(args.languages), args.skip_baselines, args.retrain, reports, args.tuning_split, args.config)
     return 0
 
 

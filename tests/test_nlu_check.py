@@ -23,7 +23,11 @@ CLEAN = {
     },
     "lost_residence_card": {
         "en": ["i lost my residence card yesterday", "someone stole my zairyu card", "my card was destroyed in the flood"],
-        "ru": ["я потерял свою карту резидента, что делать", "у меня украли вид на жительство", "карта сгорела при пожаре что делать"],
+        "ru": [
+            "я потерял свою карту резидента, что делать",
+            "у меня украли вид на жительство",
+            "карта сгорела при пожаре что делать",
+        ],
         "uk": ["я загубив картку резидента", "у мене вкрали посвідку", "картка згоріла під час пожежі"],
         "zh": ["我的在留卡丢了怎么办", "在留卡被偷了", "火灾把在留卡烧了"],
         "ja": ["在留カードをなくしました", "在留カードをぬすまれました", "火事で在留カードが燃えました"],
@@ -88,7 +92,11 @@ def test_an_intent_missing_in_one_language_fails(tmp_path: Path, identifier: Lan
 
 
 def test_an_intent_only_buttons_send_needs_no_examples(tmp_path: Path, identifier: LanguageIdentifier) -> None:
-    buttons = {"responses": {"utter_ask_reason": [{"text": "How?", "buttons": [{"title": "Lost", "payload": '/inform{"reason": "lost"}'}]}]}}
+    buttons = {
+        "responses": {
+            "utter_ask_reason": [{"text": "How?", "buttons": [{"title": "Lost", "payload": '/inform{"reason": "lost"}'}]}]
+        }
+    }
     root = make_project(tmp_path, CLEAN, buttons)
     domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8"))
     domain["intents"].append("inform")
@@ -138,12 +146,25 @@ def test_a_held_out_message_in_the_training_data_fails(tmp_path: Path, identifie
     write_nlu_file(root / "held_out" / "en.yml", "lost_residence_card", ["Someone stole my zairyu card", "ok"])
     problems = problems_of(root, identifier)
     assert len(problems) == 1  # "ok" is one word: everybody says it, nobody copied it
-    assert "held-out message" in problems[0] and "someone stole my zairyu card" in problems[0]
+    # The problem names both files and lines, and never prints the held-out text.
+    assert "held-out message" in problems[0] and "held_out/en.yml:" in problems[0]
+    assert "zairyu" not in problems[0].lower()
+    training_file, line = problems[0].split(": ")[0].rsplit(":", 1)
+    assert training_file.endswith("en/lost_residence_card.yml")
+    lines = Path(training_file).read_text(encoding="utf-8").splitlines()
+    assert lines[int(line) - 1].strip().lower() == "- someone stole my zairyu card"
 
 
-def test_the_command_exits_1_on_a_problem_and_0_on_clean_data(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_real_user_message_in_the_training_data_fails_too(tmp_path: Path, identifier: LanguageIdentifier) -> None:
+    root = make_project(tmp_path, CLEAN)
+    (root / "held_out" / "real").mkdir()
+    write_nlu_file(root / "held_out" / "real" / "en.yml", "lost_residence_card", ["Someone stole my zairyu card"])
+    problems = problems_of(root, identifier)
+    assert len(problems) == 1 and "held_out/real/en.yml:" in problems[0]
+    assert "zairyu" not in problems[0].lower()
+
+
+def test_the_command_exits_1_on_a_problem_and_0_on_clean_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     clean = make_project(tmp_path / "clean", CLEAN)
     arguments = ["--held-out", str(clean / "held_out"), "--min-examples", "3", "--skip-rasa"]
     assert nlu_check.main(["--data", str(clean / "nlu_data"), "--domain", str(clean / "domain.yml"), *arguments]) == 0

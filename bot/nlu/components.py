@@ -48,7 +48,7 @@ class LanguageDetector(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         """Build the detector once when the model is loaded."""
         return cls(LanguageIdentifier.build())
 
@@ -110,7 +110,7 @@ class MultilingualTokenizer(Tokenizer):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "MultilingualTokenizer":
+    ) -> MultilingualTokenizer:
         """Load the segmenters' dictionaries once when the model is loaded."""
         return cls(config)
 
@@ -119,10 +119,7 @@ class MultilingualTokenizer(Tokenizer):
         text = message.get(attribute) or ""
         language = _message_language(message) if attribute == TEXT else None
         if language == "ja":
-            tokens = [
-                Token(m.surface(), m.begin(), lemma=m.dictionary_form().lower())
-                for m in self._sudachi.tokenize(text)
-            ]
+            tokens = [Token(m.surface(), m.begin(), lemma=m.dictionary_form().lower()) for m in self._sudachi.tokenize(text)]
         elif language == "zh":
             tokens = [Token(word, start) for word, start, _ in self._jieba.tokenize(text)]
         else:

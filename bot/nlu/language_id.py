@@ -73,7 +73,9 @@ _CHINESE_ONLY = frozenset(
     "們這麼嗎說對還給讓誰為過辦簽變證續歸勞驗營轉關發廣賣讀樣氣從險歲錄專查兒縣經濟圖別滿應邊覺單碼錢廳處權遲戶國學區與來寫號沒裡麽啦喔哦幫獲買辭婚"
 )
 _JAPANESE_ONLY = frozenset("変証続帰労働験営転関発広売読様込気従険歳録専査児県済図満応届払円戻辺実対価総収単庁処覚権遅戸弁窓駅々")
-_NOT_SIMPLIFIED = frozenset("許請資際職業門問間題時書類備認難審願離親東場機務紛災護長語話電絡連談経報該選銀館罰補復結級員動運進見習線網開換個約紹駐違強貼婦納態異議訴訟師")
+_NOT_SIMPLIFIED = frozenset(
+    "許請資際職業門問間題時書類備認難審願離親東場機務紛災護長語話電絡連談経報該選銀館罰補復結級員動運進見習線網開換個約紹駐違強貼婦納態異議訴訟師"
+)
 # Hiragana is what Japanese grammar is written in; katakana alone is often a loanword that
 # Chinese speakers in Japan mix in ("在留カード丢了怎么办").
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
@@ -114,13 +116,9 @@ class LanguageIdentifier:
         self._detector = detector
 
     @classmethod
-    def build(cls) -> "LanguageIdentifier":
+    def build(cls) -> LanguageIdentifier:
         """Build the detector with the five languages' models preloaded."""
-        detector = (
-            LanguageDetectorBuilder.from_languages(*_LINGUA_CODES)
-            .with_preloaded_language_models()
-            .build()
-        )
+        detector = LanguageDetectorBuilder.from_languages(*_LINGUA_CODES).with_preloaded_language_models().build()
         return cls(detector)
 
     def _lingua(self, text: str, candidates: tuple[str, ...]) -> Detection | None:
