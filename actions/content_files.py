@@ -20,7 +20,7 @@ ITEM_KINDS: tuple[str, ...] = ("steps", "documents", "conditions", "notes", "lin
 
 
 class ContentError(ValueError):
-    """A content file is missing, unreadable or not shaped as docs/content.md describes."""
+    """A content file (or a row loaded from one) is missing, unreadable or not shaped as docs/content.md describes."""
 
 
 @dataclass(frozen=True)
@@ -164,5 +164,8 @@ def placeholder_names(template: str) -> list[str]:
 
 
 def fill(template: str, values: dict[str, str]) -> str:
-    """Fill a sentence template's placeholders from the shared data."""
-    return template.format_map(values)
+    """Fill a sentence template's placeholders from the shared data, or raise ContentError."""
+    try:
+        return template.format_map(values)
+    except (KeyError, IndexError, ValueError) as error:
+        raise ContentError(f"cannot fill {template[:60]!r}: {error!r}") from error

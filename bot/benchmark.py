@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from actions.db.engine import create_database_engine, prepare_database
+from actions.db.loader import load_database_url
 from actions.settings import CONTENT_DIR
 from bot import local_servers
 from bot.languages import LANGUAGES
@@ -93,7 +93,7 @@ def run(per_language: int = 60, concurrency: int = 8, seconds: float = 20.0) -> 
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         database_url = f"sqlite:///{workdir / 'procedures.sqlite'}"
-        prepare_database(create_database_engine(database_url), CONTENT_DIR)
+        load_database_url(database_url, CONTENT_DIR)
         with (
             local_servers.action_server(database_url, workdir) as actions,
             local_servers.rasa_server(model, actions.url, workdir) as rasa,

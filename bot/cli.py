@@ -19,15 +19,20 @@ logger = logging.getLogger("jra")
 
 def cmd_db_load(_: argparse.Namespace) -> int:
     """Create the procedures database and load the content files into it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from actions.content_files import ContentError
-    from actions.db.engine import create_database_engine, prepare_database
+    from actions.db.loader import load_database_url
     from actions.settings import load_settings
 
     settings = load_settings()
     try:
-        changed = prepare_database(create_database_engine(settings.database_url), settings.content_dir)
+        changed = load_database_url(settings.database_url, settings.content_dir)
     except ContentError as error:
         print(f"Content error: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"The procedures database cannot be written: {getattr(error, 'orig', None) or error}", file=sys.stderr)
         return 1
     print("Procedures database loaded." if changed else "Procedures database is up to date.")
     return 0

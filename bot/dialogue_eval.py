@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import yaml
 
-from actions.db.engine import create_database_engine, prepare_database
+from actions.db.loader import load_database_url
 from actions.settings import CONTENT_DIR
 from bot import local_servers
 from bot.languages import LANGUAGES
@@ -170,9 +170,7 @@ def run(path: Path, rasa_url: str | None = None) -> int:
         with tempfile.TemporaryDirectory() as workdir_name:
             workdir = Path(workdir_name)
             database_url = f"sqlite:///{workdir / 'procedures.sqlite'}"
-            engine = create_database_engine(database_url)
-            prepare_database(engine, CONTENT_DIR)
-            engine.dispose()
+            load_database_url(database_url, CONTENT_DIR)
             with (
                 local_servers.action_server(database_url, workdir, extra_env={"ASSISTANT_TODAY": today}) as actions,
                 local_servers.rasa_server(model, actions.url, workdir) as rasa,

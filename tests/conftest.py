@@ -13,7 +13,8 @@ import yaml
 from sqlalchemy.orm import Session
 
 from actions.content_files import variation_language
-from actions.db.engine import create_database_engine, prepare_database
+from actions.db.engine import Database, close_database, create_database_engine, open_database
+from actions.db.loader import load_database_url
 from actions.settings import CONTENT_DIR, Settings
 from bot import local_servers
 from bot.model import ensure_model
@@ -27,9 +28,7 @@ DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Return the URL of a SQLite file loaded with the real content."""
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'procedures.sqlite'}"
-    engine = create_database_engine(url)
-    prepare_database(engine, CONTENT_DIR)
-    engine.dispose()
+    load_database_url(url, CONTENT_DIR)  # as `make db` does: the action server only reads
     return url
 
 
@@ -46,6 +45,20 @@ def session(database_url: str) -> Iterator[Session]:
 def settings(database_url: str) -> Settings:
     """Return settings that point at the test database."""
     return Settings(database_url=database_url, content_dir=CONTENT_DIR)
+
+
+@pytest.fixture()
+def procedures_database(settings: Settings) -> Database:
+    """Open this process's procedures database (what actions read) on the loaded test database."""
+    return open_database(settings)
+
+
+@pytest.fixture(autouse=True)
+def _close_procedures_database() -> Iterator[None]:
+    """Dispose of the engine a test opened, so no test sees another's database or leaks an engine."""
+    close_database()
+    yield
+    close_database()
 
 
 @pytest.fixture(scope="session")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.db.engine import close_database, open_database
 from actions.fallback import ActionDidYouMean, ActionShowContacts
 from actions.offices import ActionOfficeAnswer
 from actions.procedures import ActionAnswerProcedure
-from actions.settings import Settings
+from actions.settings import CONTENT_DIR, Settings
 from actions.statuses import ActionAnswerStatus
+from bot.languages import LANGUAGES
 
 
 def tracker_for(intent: str, language: str | None, metadata: dict | None = None) -> Tracker:
@@ -32,10 +33,7 @@ def tracker_for(intent: str, language: str | None, metadata: dict | None = None)
     )
 
 
-@pytest.fixture(autouse=True)
-def test_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    yield
+pytestmark = pytest.mark.usefixtures("procedures_database")
 
 
 def run_action(tracker: Tracker) -> tuple[list[dict], list[dict]]:
@@ -44,7 +42,7 @@ def run_action(tracker: Tracker) -> tuple[list[dict], list[dict]]:
     return dispatcher.messages, events
 
 
-@pytest.mark.parametrize("language", ["en", "ru", "uk", "zh", "ja"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_lost_card_answer_is_sent_short_first_and_link_last(language: str) -> None:
     messages, events = run_action(tracker_for("lost_residence_card", language))
     assert events == []
@@ -121,12 +119,12 @@ def test_a_broken_database_gets_a_polite_answer_not_a_crash(
     intent: str,
     expected: list[str],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     broken = tmp_path / "procedures.sqlite"
     broken.write_bytes(b"this is not a SQLite database" * 200)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{broken}")
+    close_database()
+    open_database(Settings(database_url=f"sqlite:///{broken}", content_dir=CONTENT_DIR))
     tracker = tracker_for(intent, "en")
     tracker.slots["office_prefecture"] = "tokyo"
     tracker.latest_message["intent_ranking"] = [{"name": "lost_residence_card", "confidence": 0.3}]

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from actions.content_check import check_content, is_official_link
 from actions.content_files import read_content
-from actions.db.engine import create_database_engine, prepare_database
+from actions.db.engine import create_database_engine
+from actions.db.loader import load_database
 from actions.db.models import Base, Deadline, Procedure, ProcedureItem
 from actions.db.queries import find_prefecture, find_status, get_office, get_procedure, office_for_prefecture
 from actions.settings import CONTENT_DIR
@@ -63,11 +64,11 @@ def test_deadlines_are_rendered_from_the_shared_data(session: Session) -> None:
 
 def test_loading_twice_changes_nothing(tmp_path: Path) -> None:
     engine = create_database_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    assert prepare_database(engine, CONTENT_DIR) is True
+    assert load_database(engine, CONTENT_DIR) is True
     with Session(engine) as session:
         before = row_counts(session)
         ids = session.scalars(select(ProcedureItem.id).order_by(ProcedureItem.id)).all()
-    assert prepare_database(engine, CONTENT_DIR) is False
+    assert load_database(engine, CONTENT_DIR) is False
     with Session(engine) as session:
         assert row_counts(session) == before
         assert session.scalars(select(ProcedureItem.id).order_by(ProcedureItem.id)).all() == ids
@@ -77,7 +78,7 @@ def test_a_changed_file_updates_its_rows(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
     engine = create_database_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    prepare_database(engine, content)
+    load_database(engine, content)
     english = content / "en" / "procedures.yml"
     english.write_text(
         english.read_text(encoding="utf-8").replace(
@@ -85,7 +86,7 @@ def test_a_changed_file_updates_its_rows(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    assert prepare_database(engine, content) is True
+    assert load_database(engine, content) is True
     with Session(engine) as session:
         answer = get_procedure(session, "lost_residence_card", "en")
         assert answer is not None and answer.title == "Lost residence card (edited)"
@@ -96,7 +97,7 @@ def test_a_missing_translation_falls_back_to_english_and_says_so(tmp_path: Path)
     shutil.copytree(CONTENT_DIR, content)
     (content / "uk" / "procedures.yml").write_text("language: uk\nprocedures: {}\n", encoding="utf-8")
     engine = create_database_engine("sqlite://")
-    prepare_database(engine, content)
+    load_database(engine, content)
     with Session(engine) as session:
         answer = get_procedure(session, "reentry_permit", "uk")
     assert answer is not None and answer.fell_back and answer.language == "en"
@@ -265,17 +266,17 @@ def test_a_database_built_with_an_older_schema_is_rebuilt(tmp_path: Path) -> Non
 
     path = tmp_path / "old.sqlite"
     engine = create_database_engine(f"sqlite:///{path}")
-    prepare_database(engine, CONTENT_DIR)
+    load_database(engine, CONTENT_DIR)
     engine.dispose()
     with sqlite3.connect(path) as connection:  # an older build: no Japanese-script address yet
         connection.execute("ALTER TABLE office DROP COLUMN address_ja")
         connection.execute("UPDATE content_version SET digest = 'oldschema:' || digest")
     engine = create_database_engine(f"sqlite:///{path}")
-    assert prepare_database(engine, CONTENT_DIR) is True
+    assert load_database(engine, CONTENT_DIR) is True
     with Session(engine) as session:
         office = office_for_prefecture(session, "osaka", "ja")
     assert office is not None and office.address.startswith("〒")
-    assert prepare_database(engine, CONTENT_DIR) is False
+    assert load_database(engine, CONTENT_DIR) is False
 
 
 def _edited_copy(tmp_path: Path, edit: Edit) -> Path:

@@ -9,12 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionDidYouMean, ActionShowContacts
-from actions.settings import Settings
 
-
-@pytest.fixture(autouse=True)
-def test_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+pytestmark = pytest.mark.usefixtures("procedures_database")
 
 
 def tracker(language: str, ranking: list[tuple[str, float]]) -> Tracker:

@@ -14,6 +14,7 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.db.engine import Database
 from actions.flows.child_birth import ActionChildBirthAnswer, ValidateChildBirthForm
 from actions.flows.common import FlowQuestion, long_date, question_actions
 from actions.flows.departure_order import (
@@ -25,15 +26,13 @@ from actions.flows.departure_order import (
 from actions.flows.lost_card import ActionLostCardAnswer, ValidateLostCardForm
 from actions.flows.reentry import ActionReentryAnswer, ValidateReentryForm, add_months, choose_permit
 from actions.flows.repair import ActionProcedureSummary, ActionRepeatAnswer, ActionRouteFacts
-from actions.settings import Settings
 
 DOMAIN: dict[str, Any] = {"slots": {}, "forms": {}}
 MET = {slot: met_when for slot, met_when in REQUIREMENTS}
 
 
 @pytest.fixture(autouse=True)
-def fixed_world(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+def fixed_world(procedures_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_TODAY", "2026-12-30")
 
 

@@ -23,9 +23,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content_files import read_content, variation_language
+from actions.db.engine import Database
 from actions.flows.common import long_date
 from actions.procedures import ActionAnswerProcedure
-from actions.settings import CONTENT_DIR, Settings
+from actions.settings import CONTENT_DIR
 from actions.statuses import ActionAnswerStatus
 from bot.languages import LANGUAGES
 from tests.conftest import DOMAIN, response_text
@@ -35,8 +36,7 @@ CONTENT = read_content(CONTENT_DIR)
 
 
 @pytest.fixture(autouse=True)
-def fixed_world(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+def fixed_world(procedures_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_TODAY", "2026-12-30")
 
 

@@ -1,90 +1,111 @@
-"""Engine and sessions of the procedures database (SQLite by default, any URL by DATABASE_URL)."""
+"""The procedures database of this process: one engine, one sessionmaker, one way in for actions.
+
+The action server only reads the database. Its tables and content are written by `jra db load`
+(`actions/db/loader.py`, run by `make db`, `make run`, `make test` and the test fixtures), never
+by a read: a SQLite file is even opened read-only, so a missing file is not created empty.
+
+The settings are read from the environment once, when the first action reads the database;
+the engine and its sessionmaker are created then and kept for the life of the process.
+``close_database`` disposes of them (tests, tools), and ``open_database(settings)`` points the
+process at another database explicitly.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import lru_cache
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.schema import CreateTable
 
-from actions.content_files import content_digest, read_content
-from actions.db.loader import load_content
-from actions.db.models import Base, ContentVersion
+from actions.content_files import ContentError
+from actions.db.models import ContentVersion, schema_fingerprint
 from actions.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+LOAD_HINT: Final = "run `make db` (jra db load) to create and load it"
 
-def create_database_engine(database_url: str) -> Engine:
-    """Create an engine; for a SQLite file, create its folder and enforce foreign keys."""
+
+def create_database_engine(database_url: str, *, read_only: bool = False) -> Engine:
+    """Create an engine; for a SQLite file, enforce foreign keys, and create its folder or open it read-only."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    path = url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        if read_only:
+            # A URI filename with mode=ro: reading cannot write, nor create a missing file.
+            url = url.set(database=f"file:{quote(path)}").update_query_dict({"mode": "ro", "uri": "true"})
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
 
-        @event.listens_for(engine, "connect")
-        def _enable_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    @event.listens_for(engine, "connect")
+    def _enable_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def schema_fingerprint(engine: Engine) -> str:
-    """Return a short digest of the tables' definitions, so a changed schema is noticed."""
-    ddl = "\n".join(str(CreateTable(table).compile(dialect=engine.dialect)) for table in Base.metadata.sorted_tables)
-    return hashlib.sha256(ddl.encode()).hexdigest()[:16]
-
-
-def prepare_database(engine: Engine, content_dir: Path) -> bool:
-    """Create the tables and load the content files; return whether anything changed.
-
-    The whole database is built from the content files, so when the code's schema differs from
-    the one the database was built with (the stored digest starts with the schema's
-    fingerprint), the tables are dropped and built again rather than migrated.
-    """
-    schema = schema_fingerprint(engine)
-    digest = f"{schema}:{content_digest(content_dir)}"[:64]
-    if inspect(engine).has_table(ContentVersion.__tablename__):
-        with Session(engine) as session:
-            stored = session.scalar(select(ContentVersion.digest))
-        if stored is not None and not stored.startswith(f"{schema}:"):
-            logger.info("The database schema changed: rebuilding the procedures database")
-            Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    with Session(engine) as session, session.begin():
-        return load_content(session, read_content(content_dir), digest)
+    return engine
 
 
-@lru_cache(maxsize=1)
-def _session_factory(settings: Settings) -> sessionmaker[Session]:
-    engine = create_database_engine(settings.database_url)
-    prepare_database(engine, settings.content_dir)
-    return sessionmaker(engine, expire_on_commit=False)
+@dataclass(frozen=True)
+class Database:
+    """The engine and sessionmaker of one procedures database, and what the loader must have written."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    schema: str
+
+    @property
+    def name(self) -> str:
+        """Name the database for a log line, without its password."""
+        return make_url(self.settings.database_url).render_as_string(hide_password=True)
 
 
-@contextmanager
-def session_scope(settings: Settings | None = None) -> Iterator[Session]:
-    """Open one short session for one action run; the database is prepared on first use."""
-    factory = _session_factory(settings or load_settings())
-    with factory() as session, session.begin():
-        yield session
+_lock = threading.Lock()
+_current: Database | None = None
+
+
+def open_database(settings: Settings | None = None) -> Database:
+    """Return this process's database, created on first use from ``settings`` or else the environment."""
+    global _current
+    with _lock:
+        if _current is not None:
+            if settings is not None and settings != _current.settings:
+                raise RuntimeError(f"The procedures database is already open on {_current.name}: close it first")
+            return _current
+        settings = settings or load_settings()
+        engine = create_database_engine(settings.database_url, read_only=True)
+        _current = Database(
+            settings=settings,
+            engine=engine,
+            sessions=sessionmaker(engine, expire_on_commit=False),
+            schema=schema_fingerprint(engine.dialect),
+        )
+        return _current
+
+
+def close_database() -> None:
+    """Dispose of this process's engine and forget it and its settings; the next read opens it again."""
+    global _current
+    with _lock:
+        if _current is not None:
+            _current.engine.dispose()
+            _current = None
 
 
 class Unavailable:
-    """What ``read_database`` returns when the database could not be read (the error is logged)."""
+    """What ``read_database`` returns when the database could not be read (the reason is logged)."""
 
     def __repr__(self) -> str:
         return "UNAVAILABLE"
@@ -93,15 +114,50 @@ class Unavailable:
 UNAVAILABLE: Final = Unavailable()
 
 
-def read_database(read: Callable[[Session], T], settings: Settings | None = None) -> T | Unavailable:
-    """Run ``read`` in one session; if the database fails, log why and return ``UNAVAILABLE``.
+def _not_loaded(session: Session, schema: str) -> str | None:
+    """Say why the loader's content is missing from the database, or None when it is there."""
+    digest = session.scalar(select(ContentVersion.digest))
+    if digest is None:
+        return f"is empty: {LOAD_HINT}"
+    if not digest.startswith(f"{schema}:"):
+        return f"was built by other code (its tables differ): {LOAD_HINT} again"
+    return None
+
+
+def _diagnose(database: Database, error: SQLAlchemyError) -> str:
+    """Say what is wrong with a database whose read failed."""
+    try:
+        has_tables = inspect(database.engine).has_table(ContentVersion.__tablename__)
+    except SQLAlchemyError:
+        cause = getattr(error, "orig", None) or error
+        return f"cannot be opened ({cause.__class__.__name__}: {cause}): check DATABASE_URL, or {LOAD_HINT}"
+    if not has_tables:
+        return f"has no tables: {LOAD_HINT}"
+    return f"failed a query ({error.__class__.__name__})"
+
+
+def read_database(read: Callable[[Session], T]) -> T | Unavailable:
+    """Run ``read`` in one short session; if the database fails, log why and return ``UNAVAILABLE``.
 
     Actions answer from what ``read`` returns, or tell the user politely that the answer cannot
-    be had right now: a database error never reaches the user as a crash.
+    be had right now: neither a database error nor a broken content row reaches the user as a crash.
     """
     try:
-        with session_scope(settings) as session:
-            return read(session)
+        database = open_database()
     except SQLAlchemyError:
-        logger.exception("Procedures database unavailable")
+        logger.exception("Procedures database unavailable: DATABASE_URL cannot be used")
         return UNAVAILABLE
+    try:
+        with database.sessions() as session, session.begin():
+            problem = _not_loaded(session, database.schema)
+            if problem is None:
+                return read(session)
+    except SQLAlchemyError as error:
+        problem = _diagnose(database, error)
+        logger.error("Procedures database unavailable: %s %s", database.name, problem, exc_info=problem.startswith("failed"))
+        return UNAVAILABLE
+    except ContentError:
+        logger.exception("Procedures database unavailable: %s holds content that cannot be rendered", database.name)
+        return UNAVAILABLE
+    logger.error("Procedures database unavailable: %s %s", database.name, problem)
+    return UNAVAILABLE

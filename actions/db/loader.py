@@ -1,20 +1,25 @@
-"""Load the content files into the procedures database, idempotently.
+"""Create the procedures database and load the content files into it, idempotently.
 
-The whole content is replaced in one transaction when the digest of the files changed, and
-nothing is written when it did not: loading twice changes nothing, a changed file updates its
-rows, and a reader never sees half a load.
+The only writer of the database: `jra db load` (`make db`, run by `make run` and `make test`),
+the test fixtures and the developer tools call it before they start an action server, which
+only reads. The whole content is replaced in one transaction when the digest of the files
+changed, and nothing is written when it did not: loading twice changes nothing, a changed file
+updates its rows, and a reader never sees half a load.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, inspect, select
 from sqlalchemy.orm import Session
 
-from actions.content_files import ITEM_KINDS, Content
+from actions.content_files import ITEM_KINDS, Content, content_digest, read_content
+from actions.db.engine import create_database_engine
 from actions.db.models import (
+    Base,
     ContentVersion,
     Deadline,
     Label,
@@ -32,6 +37,7 @@ from actions.db.models import (
     Status,
     StatusName,
     StatusText,
+    schema_fingerprint,
 )
 from actions.places import normalize_place, place_name_variants
 
@@ -64,6 +70,35 @@ KIND_BY_LIST = {
     "notes": "note",
     "link_labels": "link_label",
 }
+
+
+def load_database_url(database_url: str, content_dir: Path) -> bool:
+    """Create the database at ``database_url`` and load ``content_dir`` into it; return whether anything changed."""
+    engine = create_database_engine(database_url)
+    try:
+        return load_database(engine, content_dir)
+    finally:
+        engine.dispose()
+
+
+def load_database(engine: Engine, content_dir: Path) -> bool:
+    """Create the tables and load the content files; return whether anything changed.
+
+    The whole database is built from the content files, so when the code's schema differs from
+    the one the database was built with (the stored digest starts with the schema's
+    fingerprint), the tables are dropped and built again rather than migrated.
+    """
+    schema = schema_fingerprint(engine.dialect)
+    digest = f"{schema}:{content_digest(content_dir)}"[:64]
+    if inspect(engine).has_table(ContentVersion.__tablename__):
+        with Session(engine) as session:
+            stored = session.scalar(select(ContentVersion.digest))
+        if stored is not None and not stored.startswith(f"{schema}:"):
+            logger.info("The database schema changed: rebuilding the procedures database")
+            Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, session.begin():
+        return load_content(session, read_content(content_dir), digest)
 
 
 def load_content(session: Session, content: Content, digest: str) -> bool:

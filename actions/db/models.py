@@ -7,10 +7,15 @@ whose ``{placeholders}`` are filled from them when an answer is rendered.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+import hashlib
 
-LANGUAGE_CHECK = "language IN ('en', 'ru', 'uk', 'zh', 'ja')"
+from sqlalchemy import CheckConstraint, Dialect, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.schema import CreateTable
+
+from bot.languages import LANGUAGES
+
+LANGUAGE_CHECK = f"language IN ({', '.join(repr(language) for language in LANGUAGES)})"
 
 
 class Base(DeclarativeBase):
@@ -305,3 +310,9 @@ class Label(Base):
     key: Mapped[str] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(2))
     text: Mapped[str] = mapped_column(Text)
+
+
+def schema_fingerprint(dialect: Dialect) -> str:
+    """Return a short digest of the tables' definitions, so a database built by other code is noticed."""
+    ddl = "\n".join(str(CreateTable(table).compile(dialect=dialect)) for table in Base.metadata.sorted_tables)
+    return hashlib.sha256(ddl.encode()).hexdigest()[:16]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from actions.content_files import fill
+from actions.content_files import ContentError, fill
 from actions.db.models import (
     Label,
     Office,
@@ -113,6 +113,14 @@ class _InOneLanguage(Protocol):
 _Row = TypeVar("_Row", bound=_InOneLanguage)
 
 
+def _json(text: str) -> Any:
+    """Decode a JSON column written by the loader, or raise ContentError."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ContentError(f"a stored JSON value cannot be read: {error}") from error
+
+
 def _in_language(rows: Iterable[_Row], language: str) -> _Row | None:
     """Return the row in ``language``, else the English one, else None."""
     by_language = {row.language: row for row in rows}
@@ -188,7 +196,7 @@ def _address(office: Office, language: str) -> str:
 
 def _phone_label(phone: OfficePhone, language: str, labels: dict[str, str]) -> str | None:
     """Say who a line is for: the line's own label (a department), else its kind's label."""
-    own = json.loads(phone.labels) if phone.labels else {}
+    own = _json(phone.labels) if phone.labels else {}
     return own.get(language) or own.get(DEFAULT_LANGUAGE) or labels.get(f"phone_{phone.kind}")
 
 
@@ -254,8 +262,8 @@ def find_status(session: Session, text: str, language: str) -> StatusInfo | None
         name=name.name if name else status.key,
         activities=texts.activities if texts else "",
         examples=texts.examples if texts else "",
-        periods_of_stay=json.loads(status.periods_of_stay),
-        max_period=json.loads(status.max_period) if status.max_period else None,
+        periods_of_stay=_json(status.periods_of_stay),
+        max_period=_json(status.max_period) if status.max_period else None,
     )
 
 
