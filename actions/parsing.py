@@ -29,6 +29,7 @@ from actions.parsing_words import (
     parse_target_language,
     parse_yes_no,
 )
+from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = [
     "DURATION_BOUNDS_MONTHS",
@@ -140,7 +141,8 @@ _CJK_MONTH = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*月(?!\s*\d)")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _DAY_BEFORE = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|-?[а-яё]{1,3})?\s*(?:of\s+)?$")
 _DAY_YEAR_AFTER = re.compile(r"\s*(?:the\s+)?(?:(\d{1,2})(?:st|nd|rd|th|-?[а-яё]{1,3})?(?!\d))?\s*,?\s*(\d{4})?")
-_DATEPARSER_LANGUAGES = {"en": "en", "ru": "ru", "uk": "uk", "zh": "zh", "ja": "ja"}
+# After the message's own language, dateparser also tries those written in Latin or Cyrillic letters.
+_DATEPARSER_FALLBACKS = ("en", "ru", "uk")
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,8 @@ def _dateparser_day(text: str, language: str, today: dt.date, prefer: str) -> dt
         span = None if parse_duration_months(text) is not None else text
     if span is None:
         return None
-    languages = list(dict.fromkeys([_DATEPARSER_LANGUAGES.get(language, "en"), "en", "ru", "uk"]))
+    own = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    languages = list(dict.fromkeys([own, *_DATEPARSER_FALLBACKS]))
     settings = {
         "RELATIVE_BASE": dt.datetime.combine(today, dt.time()),
         "PREFER_DATES_FROM": prefer,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dialogue_eval import CONVERSATIONS, load_conversations, play_all, report
+from bot.languages import LANGUAGES
 from tests.conftest import TODAY
 
 FILE_TODAY, CONVERSATION_LIST = load_conversations(CONVERSATIONS)
@@ -22,7 +23,7 @@ def test_the_conversations_cover_every_pattern_in_every_language() -> None:
     assert {"interruption", "correction", "follow_up", "facts_up_front", "hedge", "cancellation", "repeat", "bounds"} <= patterns
     for pattern in patterns:
         assert sum(count for (p, _), count in cells.items() if p == pattern) >= 10, pattern
-        for language in ("en", "ru", "uk", "zh", "ja"):
+        for language in LANGUAGES:
             assert cells.get((pattern, language), 0) >= 1, (pattern, language)
 
 

@@ -8,10 +8,10 @@ import uuid
 import pytest
 
 from actions.flows.common import long_date
+from bot.languages import LANGUAGES
 from tests.conftest import TODAY, chat, response_text, texts
 from tests.phrases import CHILD, DEPARTURE, LOST, NO, REENTRY, YES, YESTERDAY
 
-LANGUAGES = ("en", "ru", "uk", "zh", "ja")
 TODAY_DATE = dt.date.fromisoformat(TODAY)
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from actions.content_files import variation_language
 from actions.db.models import Procedure
 from actions.db.queries import get_procedure
+from bot.languages import LANGUAGES
 from tests.conftest import DOMAIN, chat, response_text, texts
 
-LANGUAGES = ("en", "ru", "uk", "zh", "ja")
 GREETINGS = {"en": "hello", "ru": "привет", "uk": "привіт", "zh": "你好", "ja": "こんにちは"}
 # Procedures answered in one turn, as real users ask them.
 QUESTIONS = {

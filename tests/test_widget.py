@@ -25,7 +25,7 @@ from actions.db.queries import get_procedure
 from bot.languages import LANGUAGES
 from bot.local_servers import free_port
 from bot.paths import PROJECT_ROOT
-from bot.web.bundle import build_widget, load_texts, socket_io_version
+from bot.web.bundle import SOURCES, WIDGET_DIR, build_widget, load_texts, socket_io_version
 from bot.web.server import make_server
 from tests.conftest import response_text
 
@@ -300,6 +300,15 @@ def test_the_bundle_is_self_contained_ascii() -> None:
     hosts = set(re.findall(r"https?://([A-Za-z0-9.-]+\.[a-z]{2,})", bundle))
     assert hosts <= {"socket.io"}, f"the widget must not load anything from {hosts}"
     assert "@import" not in bundle and "url(" not in bundle, "no web fonts or remote styles"
+
+
+def test_the_bundle_takes_its_languages_from_bot_languages() -> None:
+    bundle = build_widget("http://127.0.0.1:5005")
+    assert f"var LANGUAGES = {json.dumps(list(LANGUAGES))};" in bundle
+    language_list = re.compile(r"""["'](?:en|ru|uk|zh|ja)["']\s*,\s*["'](?:en|ru|uk|zh|ja)["']""")
+    for name in SOURCES:
+        source = (WIDGET_DIR / name).read_text(encoding="utf-8")
+        assert not language_list.search(source), f"{name} types a list of languages"
 
 
 def test_the_vendored_socket_io_version_is_documented() -> None:

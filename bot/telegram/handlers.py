@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 TYPING_EVERY_SECONDS = 4.0
 # Answers end with official links; a preview of the ministry's home page would only add noise.
 NO_LINK_PREVIEW = LinkPreviewOptions(is_disabled=True)
-LANGUAGE_KEYBOARD_ROWS = (("en", "ru", "uk"), ("zh", "ja"))
+# The language buttons in two rows, three then two, in the order of LANGUAGES.
+LANGUAGE_KEYBOARD_ROWS = (LANGUAGES[:3], LANGUAGES[3:])
 LANGUAGE_PAYLOAD = re.compile(r'^/change_language\{"language": "(?P<language>[a-z]{2})"\}$')
 
 

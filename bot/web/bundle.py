@@ -3,8 +3,9 @@
 The page server builds it on each request from the files it is made of, so an edit shows on
 the next reload. Everything goes into one function scope: the vendored socket.io client never
 becomes a page global (a host page may have its own, or an AMD loader), and the texts and
-styles need no second request. The result is ASCII only, so a site whose pages are in
-Shift_JIS that copies the file to its own server cannot garble it.
+styles need no second request. The list of languages is bot/languages.py's, as everywhere
+else. The result is ASCII only, so a site whose pages are in Shift_JIS that copies the file to
+its own server cannot garble it.
 
 Save a copy for another web server with:
     .venv/app/bin/python -m bot.web.bundle --rasa-url https://assistant.example.org > widget.js
@@ -18,12 +19,13 @@ import re
 import sys
 from pathlib import Path
 
+from bot.languages import LANGUAGES
+
 WEB_DIR = Path(__file__).resolve().parent
 WIDGET_DIR = WEB_DIR / "widget"
 STATIC_DIR = WEB_DIR / "static"
 SOCKET_IO = STATIC_DIR / "vendor" / "socket.io.min.js"
 SOURCES = ("helpers.js", "config.js", "connection.js", "view.js", "widget.js")
-LANGUAGES = ("en", "ru", "uk", "zh", "ja")
 
 TEMPLATE = """\
 /*! Chat widget of the Japan residence assistant (docs/widget.md). Apache-2.0.
@@ -36,6 +38,7 @@ var module = {{ exports: {{}} }}, exports = module.exports, define;
 }})();
 (function () {{
 "use strict";
+var LANGUAGES = {languages};
 var TEXTS = {texts};
 var STYLES = {css};
 var DEFAULTS = {defaults};
@@ -63,6 +66,7 @@ def build_widget(rasa_url: str) -> str:
     return TEMPLATE.format(
         socket_io_version=socket_io_version(),
         socket_io=SOCKET_IO.read_text(encoding="ascii"),
+        languages=json.dumps(list(LANGUAGES), ensure_ascii=True),
         texts=json.dumps(load_texts(), ensure_ascii=True, separators=(",", ":")),
         css=json.dumps((WIDGET_DIR / "widget.css").read_text(encoding="utf-8"), ensure_ascii=True),
         defaults=json.dumps({"serverUrl": rasa_url}, ensure_ascii=True),

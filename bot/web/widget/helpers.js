@@ -1,8 +1,7 @@
 /* Helpers of the chat widget without state: languages, links, elements. The first of the
-   widget's files in the bundle (bot/web/bundle.py). Kept ASCII-only, like the whole bundle,
-   so that a page in Shift_JIS or EUC-JP that saves and serves the file cannot garble it. */
-
-var LANGUAGES = ["en", "ru", "uk", "zh", "ja"];
+   widget's files in the bundle (bot/web/bundle.py), which puts LANGUAGES (bot/languages.py)
+   before it. Kept ASCII-only, like the whole bundle, so that a page in Shift_JIS or EUC-JP
+   that saves and serves the file cannot garble it. */
 
 // Bare links: ASCII URL characters only, so "...index.html\u3002" or "\uff08https://...\uff09" end the link.
 var LINK_PATTERN = /\[([^\]\n]{1,300})\]\((https?:\/\/[^\s()<>]+)\)|https?:\/\/[A-Za-z0-9\-._~:\/?#@!$&'*+,;=%]+/g;

@@ -1,6 +1,7 @@
 /* The chat widget of the Japan residence assistant (see docs/widget.md): the conversation,
    the language, the user's actions. bot/web/bundle.py wraps it in one function with
      io        the socket.io client (static/vendor/socket.io.min.js), never a page global;
+     LANGUAGES the five language codes, from bot/languages.py;
      TEXTS     every sentence the widget shows, per language (widget/texts.json);
      STYLES    its styles (widget/widget.css), put into the widget's shadow root;
      DEFAULTS  the Rasa server URL of the page server that served the bundle;
