@@ -17,12 +17,13 @@ PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint setup model db check-content check-nlu evaluate evaluate-dialogue bench clean
+.PHONY: help run run-production production-servers test lint setup model db check-content check-nlu evaluate evaluate-dialogue bench clean
 
 help:
 	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
 	@echo "make test   build what is missing, then run the whole test suite"
 	@echo "make lint   ruff (rules and format) and mypy, as CI runs them"
+	@echo "make run-production [WORKERS=2]   N Rasa workers on PostgreSQL and Redis behind nginx (http://127.0.0.1:8000)"
 	@echo "make model | db | check-content | check-nlu | evaluate | evaluate-dialogue | bench | clean"
 
 define make_venv
@@ -51,6 +52,15 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
 
+# Debian's PostgreSQL, Redis and nginx for the production profile and its tests. The profile runs
+# its own instances (data under var/production, ports 5433, 6380, 8000), not the packages' services.
+production-servers:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! test -x /usr/bin/redis-server || ! test -x /usr/sbin/nginx; then \
+		command -v apt-get >/dev/null || { echo "Install PostgreSQL, Redis and nginx (Debian packages postgresql redis-server nginx)."; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql redis-server nginx >/dev/null; \
+	fi
+
 # Trains only when config, domain, data, stories or the NLU components changed.
 model: setup
 	@$(JRA) model
@@ -68,6 +78,13 @@ run: model db
 	@test -n "$(TELEGRAM_BOT_TOKEN)" || echo "Telegram is off: set TELEGRAM_BOT_TOKEN=<token from BotFather> to run the Telegram bot too."
 	@echo "Web chat: http://127.0.0.1:8080 (ready once rasa says 'Rasa server is up and running')."
 	@$(JRA) run $(PROCESSES)
+
+# The production profile (docs/deployment.md): PostgreSQL, Redis, WORKERS Rasa servers, the action
+# server with several Sanic workers, the web chat and Telegram (webhook) behind nginx, supervised.
+WORKERS ?= 2
+run-production: model production-servers
+	@mkdir -p var
+	@$(JRA) serve --production --workers $(WORKERS)
 
 # Trainer's data check: thin or missing intents, examples in the wrong language folder,
 # duplicates, one example under two intents, and `rasa data validate`.
@@ -97,7 +114,7 @@ lint: $(APP_READY)
 	$(APP_VENV)/bin/ruff format --check $(LINTED)
 	$(APP_VENV)/bin/mypy
 
-test: model $(CHROMIUM)
+test: model $(CHROMIUM) production-servers
 	$(APP_VENV)/bin/pytest
 
 clean:

@@ -1,4 +1,4 @@
-"""The `jra` command: database, content check, model, the local front ends and `make run`.
+"""The `jra` command: database, content check, model, the local front ends, `make run` and `make run-production`.
 
 Runs in the app environment. Every sub-command prints one clear line on failure and exits
 non-zero instead of showing a stack trace.
@@ -102,6 +102,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(args.processes, procfile=args.procfile, state_dir=args.state_dir)
 
 
+def _port_list(text: str) -> tuple[int, ...]:
+    return tuple(int(port) for port in text.split(",") if port.strip())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the assistant: `make run`'s processes, or the production profile with --production."""
+    if not args.production:
+        from bot.supervision import run
+
+        return run(state_dir=args.state_dir or VAR_DIR)
+    from bot.production import DEFAULT_STATE_DIR, Ports, Profile, serve
+
+    if args.workers < 0 or args.action_workers < 1:
+        print("--workers must be 0 or more and --action-workers 1 or more.", file=sys.stderr)
+        return 2
+    rasa_ports = args.rasa_ports or tuple(args.rasa_port + number for number in range(args.workers))
+    if len(rasa_ports) != args.workers:
+        print(f"--rasa-ports names {len(rasa_ports)} ports for {args.workers} workers.", file=sys.stderr)
+        return 2
+    ports = Ports(
+        proxy=args.port,
+        rasa=rasa_ports,
+        actions=args.actions_port,
+        web=args.web_port,
+        telegram=args.telegram_port,
+        postgres=args.postgres_port,
+        redis=args.redis_port,
+    )
+    profile = Profile(
+        state_dir=args.state_dir or DEFAULT_STATE_DIR,
+        ports=ports,
+        model=args.model,
+        action_workers=args.action_workers,
+        public_url=args.public_url,
+    )
+    return serve(profile)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="jra", description=__doc__.splitlines()[0])
@@ -134,6 +172,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--procfile", type=Path, default=PROJECT_ROOT / "Procfile")
     run.add_argument("--state-dir", type=Path, default=VAR_DIR, help="supervisord's configuration, socket and logs")
     run.set_defaults(func=cmd_run)
+
+    serve = commands.add_parser(
+        "serve", help="run the assistant; --production: N Rasa workers on PostgreSQL and Redis behind nginx"
+    )
+    serve.add_argument("--production", action="store_true", help="the production profile (make run-production)")
+    serve.add_argument("--workers", type=int, default=2, help="Rasa server processes (0: none on this machine)")
+    serve.add_argument("--action-workers", type=int, default=2, help="Sanic workers of the action server")
+    serve.add_argument("--state-dir", type=Path, help="data, configuration and logs (default var/production)")
+    serve.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "current.tar.gz")
+    serve.add_argument("--public-url", default="", help="where users reach nginx (default http://127.0.0.1:PORT)")
+    serve.add_argument("--port", type=int, default=8000, help="nginx, the one address users reach")
+    serve.add_argument("--rasa-port", type=int, default=5005, help="the first Rasa worker's; the others follow")
+    serve.add_argument("--rasa-ports", type=_port_list, help="every Rasa worker's, comma-separated")
+    serve.add_argument("--actions-port", type=int, default=5055)
+    serve.add_argument("--web-port", type=int, default=8080)
+    serve.add_argument("--telegram-port", type=int, default=8443, help="the Telegram front end's webhook listener")
+    serve.add_argument("--postgres-port", type=int, default=5433)
+    serve.add_argument("--redis-port", type=int, default=6380)
+    serve.set_defaults(func=cmd_serve)
 
     ports = commands.add_parser("check-ports", help="fail clearly if something listens on a port")
     ports.add_argument("ports", type=int, nargs="+")

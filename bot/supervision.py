@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -58,10 +58,19 @@ class Program:
     name: str
     arguments: tuple[str, ...]
     environment: tuple[tuple[str, str], ...] = ()
+    # The production profile's settings (bot/production.py); the Procfile's processes keep these defaults.
+    startsecs: int | None = None  # None: START_SECONDS by name, else DEFAULT_START_SECONDS
+    user: str | None = None  # run as this user (supervisord runs as root): PostgreSQL refuses root
+    stop_signal: str = "TERM"
+    stop_as_group: bool = True  # False for a server that stops its own children (PostgreSQL)
+    autostart: bool = True  # False: started later over supervisord's socket, once what it needs is up
+    priority: int = 999  # lower starts first and stops last
 
     @property
     def start_seconds(self) -> int:
         """Return how long the process must stay up to count as started."""
+        if self.startsecs is not None:
+            return self.startsecs
         return START_SECONDS.get(self.name, DEFAULT_START_SECONDS)
 
 
@@ -184,14 +193,16 @@ def supervisord_config(programs: Sequence[Program], state: StateDirectory, direc
             f"command={' '.join(_quote(argument) for argument in program.arguments)}",
             f"directory={_escape(str(directory))}",
             "environment=" + ",".join(f'{key}="{_escape(value)}"' for key, value in environment),
-            "autostart=true",
+            *([f"user={program.user}"] if program.user else []),
+            f"priority={program.priority}",
+            f"autostart={str(program.autostart).lower()}",
             "autorestart=true",
             f"startsecs={program.start_seconds}",
             f"startretries={START_RETRIES}",
-            "stopsignal=TERM",
+            f"stopsignal={program.stop_signal}",
             f"stopwaitsecs={STOP_WAIT_SECONDS}",
             # Stop and kill the whole process group: a server's own workers go with it.
-            "stopasgroup=true",
+            f"stopasgroup={str(program.stop_as_group).lower()}",
             "killasgroup=true",
             "redirect_stderr=true",
             f"stdout_logfile={_escape(str(state.log(program.name)))}",
@@ -204,6 +215,8 @@ def supervisord_config(programs: Sequence[Program], state: StateDirectory, direc
 def write_config(programs: Sequence[Program], state: StateDirectory, directory: Path = PROJECT_ROOT) -> Path:
     """Write the configuration and create the folders it names; return its path."""
     state.logs.mkdir(parents=True, exist_ok=True)
+    state.config.touch(mode=0o600)  # it may hold passwords (the production profile's)
+    state.config.chmod(0o600)
     state.config.write_text(supervisord_config(programs, state, directory), encoding="utf-8")
     return state.config
 
@@ -270,12 +283,29 @@ class LogFollower:
         sys.stdout.flush()
 
 
-def supervise(programs: Sequence[Program], state: StateDirectory, directory: Path = PROJECT_ROOT) -> int:
-    """Run ``programs`` under supervisord in the foreground until Ctrl-C or SIGTERM; return its exit code."""
+def supervise(
+    programs: Sequence[Program],
+    state: StateDirectory,
+    directory: Path = PROJECT_ROOT,
+    after_start: Callable[[], bool] | None = None,
+) -> int:
+    """Run ``programs`` under supervisord in the foreground until Ctrl-C or SIGTERM; return its exit code.
+
+    ``after_start`` runs in a thread once supervisord is started (the production profile
+    prepares its databases there, then starts the processes that need them); when it returns
+    False, everything is stopped.
+    """
     config = write_config(programs, state, directory)
     follower = LogFollower({program.name: state.log(program.name) for program in programs}).start()
     # supervisord echoes its own log (spawned, exited, restarts) to the terminal in the foreground.
     supervisord = subprocess.Popen([sys.executable, "-m", "supervisor.supervisord", "-c", str(config)])
+    if after_start is not None:
+
+        def run_after_start() -> None:
+            if not after_start() and supervisord.poll() is None:
+                supervisord.send_signal(signal.SIGTERM)
+
+        threading.Thread(target=run_after_start, name="after-start", daemon=True).start()
 
     def stop(signal_number: int, _: FrameType | None) -> None:
         # Ctrl-C reaches supervisord too (same process group); a SIGTERM sent to `jra run` only

@@ -38,7 +38,7 @@ class Procedure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
-    section: Mapped[str] = mapped_column(String(32))
+    section: Mapped[str] = mapped_column(String(200))  # the guidebook's heading, up to about 100 characters
 
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="procedure", cascade="all, delete-orphan")
     values: Mapped[list[ProcedureValue]] = relationship(back_populates="procedure", cascade="all, delete-orphan")
