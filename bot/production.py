@@ -323,7 +323,7 @@ def programs(
         ),
         Program(
             "actions",
-            (python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(profile.ports.actions)),
+            (python, "-m", "bot.action_server", "--actions", "actions", "--port", str(profile.ports.actions)),
             (
                 ("SANIC_HOST", HOST),
                 ("DATABASE_URL", database_url(profile, passwords)),

@@ -302,3 +302,26 @@ def test_a_second_start_reuses_the_cluster_and_its_passwords(servers_only: Runni
     assert profile.secrets == passwords
     assert profile.log.read_text(errors="replace").count("Created the PostgreSQL cluster") == 1
     assert answer_procedure(profile.ports["actions"])[0] == "utter_procedure_summary"
+
+
+def alive(pid: int) -> bool:
+    """Tell whether a process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_a_killed_action_server_takes_its_workers_along_and_is_started_again(servers_only: RunningProfile) -> None:
+    profile = servers_only
+    port = profile.ports["actions"]
+    main = profile.state("actions")["pid"]
+    workers = {holder.pid for holder in port_holders(port)} - {main}
+    assert len(workers) == 2, "two Sanic workers besides the main process"
+    os.kill(main, signal.SIGKILL)
+    # The workers die with it (bot/action_server.py), so the port is free for the fresh start.
+    wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to stop", timeout=10)
+    wait_for(lambda: profile.state("actions")["pid"] not in (0, main), "supervisor to start the action server again")
+    wait_for(lambda: len(port_holders(port)) == 3, "the new action server and its workers")
+    assert {holder.pid for holder in port_holders(port)}.isdisjoint({main, *workers})
+    assert answer_procedure(port)[0] == "utter_procedure_summary"
