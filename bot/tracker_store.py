@@ -10,7 +10,9 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy
+import sqlalchemy.orm
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
@@ -40,10 +42,22 @@ def _fast_sqlite(dbapi_connection: Any, _record: Any) -> None:
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """Store conversations in SQL with document numbers removed from user messages."""
 
+    engine: Any  # set by SQLTrackerStore (rasa is seen as Any by mypy)
+    sessionmaker: Any
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _fast_sqlite)
+        engine = self.engine
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _fast_sqlite)
+        else:
+            # A database server that restarted (the production profile's PostgreSQL) closed the
+            # pooled connections: test each one before use, so that the next message after a
+            # restart finds a live connection instead of failing. Rasa's engine has no pre-ping.
+            engine.dispose()
+            engine = sqlalchemy.create_engine(engine.url, pool_pre_ping=True, **create_engine_kwargs(engine.url))
+            self.engine = engine
+            self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         """Return the events not stored yet, with user texts redacted."""
