@@ -24,7 +24,7 @@ import tempfile
 import time
 import xmlrpc.client
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,16 +70,17 @@ class RunningProfile:
     ports: dict[str, Any]
     command: list[str]
     log: Path
+    environment: dict[str, str] = field(default_factory=dict)  # besides the test's own
     process: subprocess.Popen[bytes] | None = None
 
     def launch(self) -> None:
         """Start `jra serve --production` (again), its output appended to the log."""
-        environment = {key: value for key, value in os.environ.items() if key != "TELEGRAM_BOT_TOKEN"}
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("TELEGRAM_")}
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
                 self.command,
                 cwd=PROJECT_ROOT,
-                env={**environment, "ASSISTANT_TODAY": TODAY, "PYTHONUNBUFFERED": "1"},
+                env={**environment, "ASSISTANT_TODAY": TODAY, "PYTHONUNBUFFERED": "1", **self.environment},
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
@@ -168,7 +169,8 @@ def _model() -> Path:
     return ensure_model()
 
 
-def _start(workers: int, model: Path | None = None) -> RunningProfile:
+def _start(workers: int, model: Path | None = None, environment: Callable[[str], dict[str, str]] | None = None) -> RunningProfile:
+    """Start the profile on free ports; ``environment`` gives extra variables from nginx's URL."""
     # Not under pytest's temporary folder, which only root may enter: PostgreSQL runs as its own user.
     state_dir = Path(tempfile.mkdtemp(prefix="jra-production-"))
     state_dir.chmod(0o755)
@@ -201,6 +203,7 @@ def _start(workers: int, model: Path | None = None) -> RunningProfile:
     if workers:
         command += ["--rasa-ports", ",".join(map(str, ports["rasa"])), "--model", str(model)]
     profile = RunningProfile(state_dir, ports, command, log)
+    profile.environment = environment(profile.url) if environment else {}
     profile.launch()
     return profile
 

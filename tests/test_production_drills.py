@@ -22,15 +22,35 @@ from bot.ports import port_holders
 from bot.production import TRACKER_DATABASE
 from tests.conftest import response_text, texts
 from tests.phrases import LOST, YESTERDAY
+from tests.telegram_stub import BotApiStub
 from tests.test_production import RASA_START_SECONDS, RunningProfile, _model, _start, _stop, wait_for
 
 pytestmark = pytest.mark.production
 
+TOKEN = "123456789:stub-token_for-the-production-profile"
+WEBHOOK_SECRET = "production_webhook-secret"
+
 
 @pytest.fixture(scope="module")
-def production() -> Iterator[RunningProfile]:
-    """The whole profile with two Rasa workers, shared by the drills below."""
-    profile = _start(workers=2, model=_model())
+def telegram_api() -> Iterator[BotApiStub]:
+    """The Bot API stand-in the profile's Telegram front end talks to."""
+    with BotApiStub(TOKEN) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def production(telegram_api: BotApiStub) -> Iterator[RunningProfile]:
+    """The whole profile with two Rasa workers and Telegram in webhook mode, shared by the drills below."""
+    profile = _start(
+        workers=2,
+        model=_model(),
+        environment=lambda url: {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": telegram_api.url,
+            "TELEGRAM_WEBHOOK_URL": f"{url}/telegram",
+            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        },
+    )
     try:
 
         def up() -> bool:
@@ -78,6 +98,23 @@ def test_a_conversation_through_nginx_is_kept_in_postgresql(production: RunningP
     # The web chat's socket.io handshake goes through nginx to a worker.
     handshake = httpx.get(f"{production.url}/socket.io/?EIO=4&transport=polling", timeout=10)
     assert handshake.status_code == 200 and '"sid"' in handshake.text
+
+
+def test_telegram_updates_reach_the_front_end_through_nginx(production: RunningProfile, telegram_api: BotApiStub) -> None:
+    webhook = f"{production.url}/telegram"
+    wait_for(lambda: telegram_api.webhook() == {"url": webhook, "secret_token": WEBHOOK_SECRET}, "the front end's setWebhook")
+    chat_id = 4242
+    update = telegram_api.text_update(chat_id, LOST["en"], language_code="en")
+
+    def post(headers: dict[str, str]) -> int | None:
+        status = httpx.post(webhook, json=update, headers=headers, timeout=30).status_code
+        return None if status == 502 else status  # 502: nginx finds no listener yet
+
+    # nginx passes the update to the front end, which checks Telegram's secret header...
+    assert wait_for(lambda: post({}), "the front end's webhook listener") == 403
+    assert post({"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}) == 200
+    # ... and asks Rasa through nginx; the reply goes out through the Bot API.
+    telegram_api.wait_for_text(chat_id, response_text("utter_ask_lost_noticed_date", "en"))
 
 
 def test_two_messages_at_once_on_two_workers_are_processed_in_order(production: RunningProfile) -> None:
