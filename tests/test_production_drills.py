@@ -169,6 +169,23 @@ def test_postgresql_restarts_mid_flow_and_the_flow_goes_on(production: RunningPr
     assert ("user", None, YESTERDAY["en"]) in after[len(before) :]
 
 
+def test_without_the_action_server_mid_flow_a_polite_answer_then_the_flow_goes_on(production: RunningProfile) -> None:
+    sender = uuid.uuid4().hex
+    reply, _ = send(production.url, sender, LOST["uk"])
+    assert response_text("utter_ask_lost_noticed_date", "uk") in reply
+    rpc = production.rpc()
+    rpc.supervisor.stopProcess("actions")
+    try:
+        # Rasa cannot reach the action server: one apology, in the conversation's language.
+        reply, _ = send(production.url, sender, YESTERDAY["uk"])
+        assert reply.count(response_text("utter_temporarily_unavailable", "uk")) == 1, reply
+    finally:
+        rpc.supervisor.startProcess("actions")
+    wait_for(lambda: httpx.get(f"http://127.0.0.1:{production.ports['actions']}/health", timeout=5).status_code == 200, "actions")
+    reply, _ = send(production.url, sender, YESTERDAY["uk"])
+    assert response_text("utter_lost_card_proof_lost", "uk") in reply
+
+
 def test_a_killed_worker_mid_flow_another_answers_and_it_comes_back(production: RunningProfile) -> None:
     sender = uuid.uuid4().hex
     reply, worker = send(production.url, sender, LOST["en"])
