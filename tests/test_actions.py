@@ -59,11 +59,13 @@ def test_lost_card_answer_is_sent_short_first_and_link_last(language: str) -> No
     assert messages[2]["documents"].count("•") == 4
 
 
-def test_language_falls_back_to_the_clients_hint_then_english() -> None:
-    messages, _ = run_action(tracker_for("reentry_permit", None, {"language_code": "uk-UA"}))
+def test_the_slot_decides_the_language_and_the_clients_hint_does_not() -> None:
+    """The client's language_code is a hint to the NLU only: without a slot, English, as Rasa's responses."""
+    messages, _ = run_action(tracker_for("reentry_permit", "uk", {"language_code": "en-US"}))
     assert "повторн" in messages[0]["title"].lower() or "в'їзд" in messages[0]["title"].lower()
-    messages, _ = run_action(tracker_for("reentry_permit", None))
-    assert "re-entry" in messages[0]["title"].lower()
+    for metadata in ({"language_code": "uk-UA"}, None):
+        messages, _ = run_action(tracker_for("reentry_permit", None, metadata))
+        assert "re-entry" in messages[0]["title"].lower()
 
 
 def test_unknown_procedure_points_to_the_information_center() -> None:

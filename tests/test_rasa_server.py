@@ -1,4 +1,5 @@
-"""The Rasa server launcher checks action server responses exactly as Rasa does, only faster."""
+"""The Rasa server launcher: action server responses checked as Rasa does, only faster; every
+bot message carries the conversation's language to the REST and socket.io channels."""
 
 from __future__ import annotations
 
@@ -37,3 +38,57 @@ def test_responses_rasa_rejects_are_still_rejected() -> None:
         [str(rasa_executable().parent / "python"), "-c", CHECK], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0 and "same verdicts" in result.stdout, result.stdout + result.stderr[-2000:]
+
+
+REPLY_LANGUAGE = """
+import asyncio
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.channels.socketio import SocketIOOutput
+from rasa.core.processor import MessageProcessor
+from types import SimpleNamespace
+from rasa.shared.core.events import BotUttered
+from bot.rasa_server import install
+
+install()
+tracker = SimpleNamespace(sender_id="chat", get_slot={"language": "uk"}.get)
+uttered = [
+    BotUttered("Добрий день!\\n\\nЩо сталося?"),
+    BotUttered("Оберіть:", {"buttons": [{"title": "Так", "payload": "/affirm"}]}),
+]
+
+rest = CollectingOutputChannel()
+asyncio.run(MessageProcessor._send_bot_messages(uttered, tracker, rest))
+assert [m.get("metadata") for m in rest.messages] == [{"language": "uk"}] * 3, rest.messages
+assert [m["text"] for m in rest.messages] == ["Добрий день!", "Що сталося?", "Оберіть:"], rest.messages
+assert rest.messages[-1]["buttons"] == [{"title": "Так", "payload": "/affirm"}]
+
+class Sio:
+    def __init__(self):
+        self.emitted = []
+    async def emit(self, event, data, room):
+        self.emitted.append((event, data, room))
+sio = Sio()
+asyncio.run(MessageProcessor._send_bot_messages(uttered, tracker, SocketIOOutput(sio, "bot_uttered")))
+assert [(e, d.get("metadata"), r) for e, d, r in sio.emitted] == [("bot_uttered", {"language": "uk"}, "chat")] * 3
+assert sio.emitted[-1][1]["quick_replies"][0]["payload"] == "/affirm"
+
+tracker.get_slot = lambda name: None
+rest = CollectingOutputChannel()
+asyncio.run(MessageProcessor._send_bot_messages(uttered[:1], tracker, rest))
+assert all("metadata" not in m for m in rest.messages), rest.messages
+rest.messages.clear()
+asyncio.run(rest.send_text_message("chat", "outside a turn"))
+assert rest.messages == [{"recipient_id": "chat", "text": "outside a turn"}]
+print("language on every message")
+"""
+
+
+def test_every_bot_message_carries_the_conversations_language_on_both_channels() -> None:
+    result = subprocess.run(
+        [str(rasa_executable().parent / "python"), "-c", REPLY_LANGUAGE],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "language on every message" in result.stdout, result.stdout + result.stderr[-2000:]

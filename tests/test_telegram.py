@@ -150,13 +150,15 @@ def telegram(rasa_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 class FakeRasa:
     """A REST channel that answers "answer: <message>", can be held per sender, stopped and restarted.
 
-    Only for the tests where Rasa must be down or slow; it keeps every request it got.
+    Only for the tests where Rasa must be down or slow; it keeps every request it got. With
+    ``language`` set, its replies carry that conversation language as the real server's do.
     """
 
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.requests: list[dict[str, Any]] = []
+        self.language: str | None = None
         self._holds: dict[str, threading.Event] = {}
         self._server: ThreadingHTTPServer | None = None
 
@@ -171,7 +173,10 @@ class FakeRasa:
                 hold = fake._holds.get(body["sender"])
                 if hold is not None:
                     hold.wait(timeout=120)
-                reply = json.dumps([{"recipient_id": body["sender"], "text": f"answer: {body['message']}"}]).encode()
+                answer: dict[str, Any] = {"recipient_id": body["sender"], "text": f"answer: {body['message']}"}
+                if fake.language:
+                    answer["metadata"] = {"language": fake.language}
+                reply = json.dumps([answer]).encode()
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -589,6 +594,19 @@ def test_language_keyboard_sends_the_choice_to_rasa_and_it_sticks(telegram: BotA
     telegram.wait_for_text(chat_id, texts.message(Message.NON_TEXT, "ja"))
 
 
+def test_a_typed_language_change_reaches_the_front_ends_own_sentences(telegram: BotApiStub) -> None:
+    """Rasa's language slot is the one owner: its replies carry it, and the front end follows."""
+    chat_id = new_chat()
+    telegram.send_text(chat_id, "hello", language_code="en")
+    telegram.wait_for_text(chat_id, response_text("utter_greet", "en")[:20])
+    telegram.send_text(chat_id, "говори по-украински", language_code="en")
+    telegram.wait_for_text(chat_id, response_text("utter_language_changed", "uk"))
+    telegram.send_text(chat_id, "/language", language_code="en")
+    telegram.wait_for_text(chat_id, texts.message(Message.CHOOSE_LANGUAGE, "uk"))
+    telegram.send_attachment(chat_id, "sticker", language_code="en")
+    telegram.wait_for_text(chat_id, texts.message(Message.NON_TEXT, "uk"))
+
+
 def test_help_and_reset_commands(telegram: BotApiStub) -> None:
     chat_id = new_chat()
     telegram.send_text(chat_id, "/start", language_code="ru")
@@ -675,6 +693,21 @@ def test_rasa_stopped_mid_conversation_then_back(fake_rasa: FakeRasa, tmp_path: 
         api.send_text(chat_id, "а тепер?", language_code="uk")
         api.wait_for_text(chat_id, "answer: а тепер?")
     assert [message.text for message in api.messages(chat_id)] == ["answer: привіт", unavailable, "answer: а тепер?"]
+
+
+def test_rasa_down_is_told_in_the_language_of_rasas_last_reply(fake_rasa: FakeRasa, tmp_path: Path) -> None:
+    """Not the Telegram app's language: the conversation's, as Rasa's last reply carried it."""
+    chat_id = new_chat()
+    with BotApiStub(TOKEN) as api, front_end(api, fake_rasa.url, tmp_path, RASA_TIMEOUT="5"):
+        api.send_text(chat_id, "hello", language_code="en")
+        api.wait_for_text(chat_id, "answer: hello")
+        fake_rasa.language = "uk"
+        api.send_text(chat_id, "говори по-украински", language_code="en")
+        api.wait_for_text(chat_id, "answer: говори по-украински")
+        fake_rasa.stop()
+        api.send_text(chat_id, "ви тут?", language_code="en")
+        api.wait_for_text(chat_id, texts.message(Message.UNAVAILABLE, "uk"))
+    assert texts.message(Message.UNAVAILABLE, "en") not in [message.text for message in api.messages(chat_id)]
 
 
 def test_slow_rasa_gets_a_polite_answer_and_recovers(fake_rasa: FakeRasa, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Per-chat state and ordering: the chosen language, the incoming rate, each chat in order."""
+"""Per-chat state and ordering: the conversation's language, the incoming rate, each chat in order."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class Admission(enum.Enum):
 class ChatState:
     """What the front end keeps about one chat (PTB's chat_data)."""
 
+    # The conversation's language carried by Rasa's last reply (bot/rasa_server.py).
     language: str | None = None
     recent: deque[float] = field(default_factory=deque)
     warned: bool = False

@@ -23,7 +23,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackContext, ExtBot
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, normalize_language
 from bot.telegram import texts
 from bot.telegram.chats import Admission, ChatState
-from bot.telegram.rasa_client import RasaClient, RasaUnavailable
+from bot.telegram.rasa_client import RasaClient, RasaUnavailable, conversation_language
 from bot.telegram.rendering import Outgoing, escape, plain_text, render_reply
 from bot.telegram.settings import TelegramSettings
 from bot.telegram.texts import Message
@@ -55,10 +55,14 @@ def intent_payload(intent: str, **entities: str) -> str:
 
 
 def chat_language(update: Update, context: Context) -> str:
-    """Return the language of the front end's own sentences in this chat."""
+    """Return the language of the front end's own sentences in this chat.
+
+    The conversation's language as Rasa's last reply carried it (its `language` slot, the one
+    owner); before any reply, the language of the user's Telegram app.
+    """
     user = update.effective_user
-    chosen = context.chat_data.language if context.chat_data else None
-    return chosen or normalize_language(user.language_code if user else None) or DEFAULT_LANGUAGE
+    conversation = context.chat_data.language if context.chat_data else None
+    return conversation or normalize_language(user.language_code if user else None) or DEFAULT_LANGUAGE
 
 
 async def send(bot: Bot, chat_id: int, outgoing: Outgoing) -> None:
@@ -121,6 +125,7 @@ async def converse(update: Update, context: Context, message: str) -> bool:
         except RasaUnavailable:
             await say(update, context, Message.UNAVAILABLE)
             return False
+        state.language = conversation_language(replies) or state.language
         for reply in replies:
             for outgoing in render_reply(reply, state.keep_payload):
                 await send(context.bot, chat.id, outgoing)
@@ -207,7 +212,7 @@ async def not_text(update: Update, context: Context) -> None:
 
 
 async def language_chosen(update: Update, context: Context) -> None:
-    """Remember the chosen language and tell Rasa."""
+    """Tell Rasa the chosen language; its reply carries the conversation's language back."""
     query = update.callback_query
     if query is None or context.chat_data is None:
         return
@@ -215,7 +220,6 @@ async def language_chosen(update: Update, context: Context) -> None:
     match = LANGUAGE_PAYLOAD.match(query.data or "")
     if match is None or match["language"] not in LANGUAGES:
         return
-    context.chat_data.language = match["language"]
     await remove_keyboard(query)
     await converse(update, context, query.data or "")
 

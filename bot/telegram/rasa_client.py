@@ -7,9 +7,24 @@ from typing import Any
 
 import httpx
 
+from bot.languages import normalize_language
+
 logger = logging.getLogger(__name__)
 
 REST_WEBHOOK = "/webhooks/rest/webhook"
+
+
+def conversation_language(replies: list[dict[str, Any]]) -> str | None:
+    """Return the conversation's language that Rasa's replies carry (its `language` slot), if any.
+
+    bot/rasa_server.py puts it in every reply's metadata; the last reply's is the newest.
+    """
+    for reply in reversed(replies):
+        metadata = reply.get("metadata")
+        language = normalize_language(metadata.get("language")) if isinstance(metadata, dict) else None
+        if language:
+            return language
+    return None
 
 
 class RasaUnavailable(Exception):
@@ -24,7 +39,11 @@ class RasaClient:
         self._answering = True
 
     async def send(self, sender: str, message: str, language_code: str | None) -> list[dict[str, Any]]:
-        """Post one message for ``sender``; raise RasaUnavailable when Rasa cannot answer."""
+        """Post one message for ``sender``; raise RasaUnavailable when Rasa cannot answer.
+
+        ``language_code`` (the user's Telegram app language) goes along as a hint to Rasa's
+        language detection only; the conversation's language is Rasa's to decide.
+        """
         body: dict[str, Any] = {"sender": sender, "message": message}
         if language_code:
             body["metadata"] = {"language_code": language_code}
