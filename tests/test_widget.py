@@ -356,6 +356,32 @@ def test_the_language_switcher_changes_the_widget_and_the_conversation_without_a
     assert page.evaluate("window.notReloaded") is True
 
 
+def test_a_russian_conversation_turns_the_language_button_and_the_placeholder_russian(page: Page, page_server: str) -> None:
+    """The conversation's language is Rasa's slot; every bot message carries it and the widget follows."""
+    sent = sent_events(page, "user_uttered")
+    widget = Widget.load(page, page_server)
+    expect(widget.input).to_have_attribute("placeholder", TEXTS["en"]["placeholder"])
+    expect(page.locator("jra-chat .current-language")).to_have_text(TEXTS["en"]["languages"]["en"])
+
+    widget.send(LOST_CARD["ru"])
+
+    expect(widget.answer_after(1)).to_have_attribute("lang", "ru")
+    expect(widget.input).to_have_attribute("placeholder", TEXTS["ru"]["placeholder"])
+    expect(page.locator("jra-chat .current-language")).to_have_text(TEXTS["ru"]["languages"]["ru"])
+    expect(widget.language_toggle).to_have_attribute("aria-label", TEXTS["ru"]["languageButton"].replace("{name}", "Русский"))
+    expect(page.locator("jra-chat .root")).to_have_attribute("lang", "ru")
+    expect(widget.bot.first).to_contain_text(TEXTS["ru"]["welcome"])
+    assert sent[0]["metadata"] == {"language_code": "en"}, "the widget's language goes to Rasa as a hint only"
+    widget.send("ok")
+    for _ in range(100):
+        if len(sent) > 1:
+            break
+        page.wait_for_timeout(100)
+    assert sent[1]["metadata"] == {"language_code": "ru"}
+    page.reload()
+    expect(widget.input).to_have_attribute("placeholder", TEXTS["ru"]["placeholder"])
+
+
 def test_a_quick_reply_button_sends_its_payload_and_the_conversation_goes_on(page: Page, page_server: str) -> None:
     sent = sent_events(page, "user_uttered")
     widget = Widget.load(page, page_server)

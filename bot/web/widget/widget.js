@@ -168,8 +168,24 @@ function ChatWidget(config) {
     }
   }
 
+  // The conversation's language, which every bot message carries (bot/rasa_server.py): the
+  // Rasa `language` slot, the one owner. The widget's own texts follow it.
+  function replyLanguage(data) {
+    var language = data.metadata && typeof data.metadata === "object" ? data.metadata.language : null;
+    return LANGUAGES.indexOf(language) >= 0 ? language : null;
+  }
+
+  function followLanguage(language) {
+    if (!language || language === state.language) { return; }
+    state.language = language;
+    save();
+    applyLanguage();
+  }
+
   function receive(data) {
     if (!data || typeof data !== "object") { return; }
+    var language = replyLanguage(data);
+    followLanguage(language);
     var message = { from: "bot" };
     if (typeof data.text === "string" && data.text.trim()) { message.text = data.text; }
     var buttons = Array.isArray(data.quick_replies) ? data.quick_replies : data.buttons;
@@ -184,11 +200,17 @@ function ChatWidget(config) {
     }
     if (!message.text && !message.image && !(message.buttons && message.buttons.length)) { return; }
     showTyping(false);
-    add(message);
-    settleAnswerLanguage();
+    if (language) {
+      message.lang = language;
+      add(message);
+    } else {
+      add(message);
+      settleAnswerLanguage();
+    }
   }
 
-  // One answer arrives as several messages: guess their language from all of them together,
+  // A message without the conversation's language (a Rasa server without bot/rasa_server.py):
+  // one answer arrives as several messages, so guess their language from all of them together,
   // since a short Ukrainian title may have no letter that Russian lacks.
   function settleAnswerLanguage() {
     var first = state.messages.length;
