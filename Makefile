@@ -17,11 +17,12 @@ PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run run-production production-servers test lint setup model db check-content check-nlu evaluate evaluate-dialogue bench clean
+.PHONY: help run run-production production-servers test test-fast lint setup model db check-content check-nlu evaluate evaluate-dialogue bench clean
 
 help:
 	@echo "make run    build what is missing, then run the assistant (web chat at http://127.0.0.1:8080)"
 	@echo "make test   build what is missing, then run the whole test suite"
+	@echo "make test-fast   only the tests that start no server, browser, model or process (seconds)"
 	@echo "make lint   ruff (rules and format) and mypy, as CI runs them"
 	@echo "make run-production [WORKERS=2]   N Rasa workers on PostgreSQL and Redis behind nginx (http://127.0.0.1:8000)"
 	@echo "make model | db | check-content | check-nlu | evaluate | evaluate-dialogue | bench | clean"
@@ -116,6 +117,11 @@ lint: $(APP_READY)
 
 test: model $(CHROMIUM) production-servers
 	$(APP_VENV)/bin/pytest
+
+# The fast tests alone: no server, browser, model or other process is started (the `slow` marker,
+# tests/conftest.py), so no training either. `make test` runs them all, as CI does.
+test-fast: setup
+	$(APP_VENV)/bin/pytest -m "not slow" $(ARGS)
 
 clean:
 	rm -rf .venv models var

@@ -23,6 +23,17 @@ from tests.phrases import TODAY  # the action server's "today", so deadlines are
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
+# Fixtures that start a server, a browser or a model: a test that uses one, directly or through
+# another fixture, is marked `slow` (`pytest -m "not slow"` runs the rest in seconds).
+SLOW_FIXTURES = frozenset({"trained_model", "action_server", "rasa_server", "browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that needs a slow fixture or the production profile."""
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())) or item.get_closest_marker("production"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -62,6 +62,7 @@ def test_deadlines_are_rendered_from_the_shared_data(session: Session) -> None:
     session.rollback()
 
 
+@pytest.mark.slow
 def test_loading_twice_changes_nothing(tmp_path: Path) -> None:
     engine = create_database_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     assert load_database(engine, CONTENT_DIR) is True
@@ -74,6 +75,7 @@ def test_loading_twice_changes_nothing(tmp_path: Path) -> None:
         assert session.scalars(select(ProcedureItem.id).order_by(ProcedureItem.id)).all() == ids
 
 
+@pytest.mark.slow
 def test_a_changed_file_updates_its_rows(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
@@ -92,6 +94,7 @@ def test_a_changed_file_updates_its_rows(tmp_path: Path) -> None:
         assert answer is not None and answer.title == "Lost residence card (edited)"
 
 
+@pytest.mark.slow
 def test_a_missing_translation_falls_back_to_english_and_says_so(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
@@ -159,6 +162,7 @@ def test_support_center_has_a_phone(session: Session) -> None:
     assert office is not None and office.phones
 
 
+@pytest.mark.slow
 def test_the_real_content_is_consistent() -> None:
     assert check_content(CONTENT_DIR) == []
 
@@ -187,11 +191,13 @@ def _broken_copy(tmp_path: Path, relative: str, old: str, new: str) -> Path:
         ),
     ],
 )
+@pytest.mark.slow
 def test_the_validator_fails_on_a_broken_copy(tmp_path: Path, relative: str, old: str, new: str, problem: str) -> None:
     problems = check_content(_broken_copy(tmp_path, relative, old, new))
     assert any(problem in line for line in problems), problems
 
 
+@pytest.mark.slow
 def test_the_validator_fails_on_an_office_without_phone_and_a_prefecture_without_office(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
@@ -261,6 +267,7 @@ def test_department_lines_carry_their_own_label(session: Session) -> None:
     assert labels["03-5363-3030"] and "онлайн" in labels["03-5363-3030"]
 
 
+@pytest.mark.slow
 def test_a_database_built_with_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     import sqlite3
 
@@ -332,6 +339,7 @@ def _announce_nothing(data: dict) -> None:
         (("actions/content/en/procedures.yml", _announce_nothing), "address_notification [en]: says 'below'"),
     ],
 )
+@pytest.mark.slow
 def test_the_content_check_fails_on_what_would_not_reach_the_user(tmp_path: Path, edit: Edit, problem: str) -> None:
     problems = check_content(_edited_copy(tmp_path, edit))
     assert any(problem in line for line in problems), problems

@@ -91,6 +91,7 @@ def test_reading_a_missing_file_does_not_create_it(tmp_path: Path, caplog: pytes
     assert "cannot be opened" in caplog.text and "make db" in caplog.text
 
 
+@pytest.mark.slow
 def test_reading_a_loaded_database_changes_no_byte(tmp_path: Path) -> None:
     path = tmp_path / "procedures.sqlite"
     load_database_url(f"sqlite:///{path}", CONTENT_DIR)
@@ -179,6 +180,7 @@ def unrenderable_sentence(path: Path) -> None:
         (unrenderable_sentence, "holds content that cannot be rendered"),
     ],
 )
+@pytest.mark.slow
 def test_a_broken_database_gives_unavailable_and_says_why(
     break_it: Callable[[Path], None], logged: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -210,6 +212,7 @@ def jra_db_load(database_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_jra_db_load_creates_and_loads_then_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "new" / "procedures.sqlite"
     first = jra_db_load(f"sqlite:///{path}")
@@ -224,6 +227,7 @@ def test_jra_db_load_creates_and_loads_then_changes_nothing(tmp_path: Path) -> N
     assert answer_lost_card()[0] == "utter_procedure_summary"
 
 
+@pytest.mark.slow
 def test_jra_db_load_says_in_one_line_when_it_cannot_write(tmp_path: Path) -> None:
     path = tmp_path / "procedures.sqlite"
     garbage(path)
@@ -235,6 +239,7 @@ def test_jra_db_load_says_in_one_line_when_it_cannot_write(tmp_path: Path) -> No
 # ---- the action server process --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_action_server_answers_politely_from_an_empty_database(tmp_path: Path) -> None:
     empty = tmp_path / "procedures.sqlite"
     empty.touch()

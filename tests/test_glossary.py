@@ -33,6 +33,7 @@ def plant_label(content: Path, language: str, text: str) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_the_repository_passes() -> None:
     assert check_glossary(CONTENT_DIR) == []
 
@@ -74,6 +75,7 @@ def test_the_glossary_covers_every_language_and_its_terms_are_not_forbidden() ->
         ("ja", "大阪の入管はどこですか。", "入管", "地方出入国在留管理局"),
     ],
 )
+@pytest.mark.slow
 def test_a_planted_variant_fails_with_file_key_and_preferred_term(
     copy: Path, language: str, planted: str, found: str, preferred: str
 ) -> None:
@@ -85,12 +87,14 @@ def test_a_planted_variant_fails_with_file_key_and_preferred_term(
     assert repr(found) in message and repr(preferred) in message
 
 
+@pytest.mark.slow
 def test_a_japanese_middle_dot_in_chinese_fails(copy: Path) -> None:
     plant_label(copy, "zh", "《生活・就业指南》")
     problems = check_glossary(copy)
     assert len(problems) == 1 and "middle dot" in problems[0] and "labels.glossary_test [zh]" in problems[0]
 
 
+@pytest.mark.slow
 def test_spaced_japanese_fails_but_a_spaced_reading_passes(copy: Path) -> None:
     plant_label(copy, "ja", "在留カードを なくしました")
     problems = check_glossary(copy)
@@ -99,6 +103,7 @@ def test_spaced_japanese_fails_but_a_spaced_reading_passes(copy: Path) -> None:
     assert check_glossary(copy) == []
 
 
+@pytest.mark.slow
 def test_a_response_and_its_buttons_in_domain_yml_are_checked(copy: Path) -> None:
     domain_path = copy.parent.parent / "domain.yml"
     domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
@@ -116,6 +121,7 @@ def test_a_response_and_its_buttons_in_domain_yml_are_checked(copy: Path) -> Non
     assert any(p.startswith("domain.yml responses.utter_glossary_test[uk].text [uk]: 'карткою'") for p in problems)
 
 
+@pytest.mark.slow
 def test_the_names_in_the_shared_files_are_checked_per_language(copy: Path) -> None:
     path = copy / "shared" / "offices.yml"
     offices = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -137,11 +143,13 @@ def test_the_names_in_the_shared_files_are_checked_per_language(copy: Path) -> N
         ("en", "Length of stay in Japan for permanent residence."),  # another concept
     ],
 )
+@pytest.mark.slow
 def test_no_false_positives(copy: Path, language: str, text: str) -> None:
     plant_label(copy, language, text)
     assert check_glossary(copy) == []
 
 
+@pytest.mark.slow
 def test_the_allow_list_lets_one_string_through_and_a_stale_entry_is_reported(copy: Path) -> None:
     plant_label(copy, "en", "In some translations: residency card.")
     glossary_path = copy / "glossary.yml"
@@ -163,6 +171,7 @@ def test_the_allow_list_lets_one_string_through_and_a_stale_entry_is_reported(co
     assert len(problems) == 1 and "allow entry for actions/content/ru/labels.yml labels.nothing" in problems[0]
 
 
+@pytest.mark.slow
 def test_notes_are_internal_and_not_checked(copy: Path) -> None:
     path = copy / "uk" / "procedures.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -171,6 +180,7 @@ def test_notes_are_internal_and_not_checked(copy: Path) -> None:
     assert check_glossary(copy) == []
 
 
+@pytest.mark.slow
 def test_content_check_reports_glossary_problems(copy: Path) -> None:
     plant_label(copy, "uk", "втрачена картка резидента")
     assert any("labels.glossary_test [uk]" in problem for problem in check_content(copy))

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from bot.paths import PROJECT_ROOT, rasa_executable
+
+# Each test imports Rasa in its own Python (.venv/rasa): seconds each.
+pytestmark = pytest.mark.slow
 
 CHECK = """
 import jsonschema

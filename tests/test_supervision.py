@@ -180,6 +180,7 @@ def pid_exists(pid: int) -> bool:
     return status.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+@pytest.mark.slow
 def test_a_process_killed_with_sigkill_comes_back_and_ctrl_c_stops_all(tmp_path: Path) -> None:
     web_port, other_port = free_port(), free_port()
     procfile = tmp_path / "Procfile"
