@@ -9,7 +9,7 @@ import pytest
 
 from bot.dialogue_eval import CONVERSATIONS, load_conversations, play_all, report
 from bot.languages import LANGUAGES
-from tests.conftest import TODAY
+from tests.phrases import TODAY
 
 FILE_TODAY, CONVERSATION_LIST = load_conversations(CONVERSATIONS)
 

@@ -9,8 +9,8 @@ import pytest
 
 from actions.flows.common import long_date
 from bot.languages import LANGUAGES
-from tests.conftest import TODAY, chat, response_text, texts
-from tests.phrases import CHILD, DEPARTURE, LOST, NO, REENTRY, YES, YESTERDAY
+from tests.conftest import chat, response_text, texts
+from tests.phrases import CHILD, DEPARTURE, LOST, NO, REENTRY, TODAY, YES, YESTERDAY
 
 TODAY_DATE = dt.date.fromisoformat(TODAY)
 
