@@ -77,6 +77,29 @@ asyncio.run(MessageProcessor._send_bot_messages(uttered, tracker, SocketIOOutput
 assert [(e, d.get("metadata"), r) for e, d, r in sio.emitted] == [("bot_uttered", {"language": "uk"}, "chat")] * 3
 assert sio.emitted[-1][1]["quick_replies"][0]["payload"] == "/affirm"
 
+# The apology when the action server cannot be reached carries the language too.
+import bot.rasa_server as server
+
+async def loop_without_action_server(processor, output_channel, tracker):
+    server._unreachable.get().append("action_x")
+
+class Generator:
+    async def generate(self, name, tracker, channel):
+        assert name == "utter_temporarily_unavailable"
+        return {"text": "Вибачте, асистент тимчасово недоступний."}
+
+async def turn(output_channel):
+    server._unreachable.set([])
+    await server._run_prediction_loop_or_apologise(SimpleNamespace(nlg=Generator()), output_channel, tracker)
+
+server._run_prediction_loop = loop_without_action_server
+tracker.update = lambda event: None
+rest = CollectingOutputChannel()
+asyncio.run(turn(rest))
+assert rest.messages == [
+    {"recipient_id": "chat", "text": "Вибачте, асистент тимчасово недоступний.", "metadata": {"language": "uk"}}
+], rest.messages
+
 tracker.get_slot = lambda name: None
 rest = CollectingOutputChannel()
 asyncio.run(MessageProcessor._send_bot_messages(uttered[:1], tracker, rest))
