@@ -2,27 +2,21 @@
 
 The front end runs as `python -m bot.cli telegram`, as `make run` starts it, with
 TELEGRAM_BASE_URL pointing at tests/telegram_stub.py. A tiny fake Rasa is used only where
-Rasa must go away or be slow; every other test talks to the real `rasa_server`.
+Rasa must go away or be slow; every other test talks to the real `rasa_server`. The fakes are in
+tests/telegram_fakes.py; the texts, settings and rendering are tested without a process in
+tests/test_telegram_rendering.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import itertools
-import json
-import logging
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -31,22 +25,19 @@ from telegram import Bot
 
 from actions.db.queries import get_procedure
 from bot.languages import LANGUAGES
-from bot.local_servers import free_port, stop_process
+from bot.local_servers import free_port
 from bot.paths import PROJECT_ROOT
 from bot.telegram import texts
-from bot.telegram.app import RedactToken, build_application
-from bot.telegram.chats import Admission, ChatState
+from bot.telegram.chats import ChatState
 from bot.telegram.handlers import send
-from bot.telegram.rendering import MESSAGE_LIMIT, render_reply, split_html, to_html, utf16_len
-from bot.telegram.settings import SettingsError, TelegramSettings, load_settings
+from bot.telegram.rendering import MESSAGE_LIMIT, render_reply, utf16_len
 from bot.telegram.texts import Message
 from tests.conftest import DOMAIN, chat, response_text
-from tests.telegram_stub import ApiError, BotApiStub, SentMessage, parse_html
+from tests.telegram_fakes import STARTUP_SECONDS, TOKEN, FakeRasa, front_end, new_chat, words
+from tests.telegram_stub import BotApiStub, SentMessage
 
-TOKEN = "123456789:stub-token_for-the-local-Bot-API"
-STARTUP_SECONDS = 120.0  # a deadline for a front end that does not start, not a performance claim
-_chat_ids = itertools.count(1000)
-
+# Every test here starts the front end as a process (or needs the Rasa server).
+pytestmark = pytest.mark.slow
 
 # What users write to start each of the four guided flows, and their answers.
 LOST = {"en": "I lost my residence card", "uk": "я загубив картку резидента", "ja": "在留カードをなくしました"}
@@ -88,11 +79,6 @@ SINGLE_TURN_QUESTIONS = {
 }
 
 
-def new_chat() -> int:
-    """Return a chat id no other test uses."""
-    return next(_chat_ids)
-
-
 def button_title(response: str, language: str, payload: str) -> str:
     """Return the title of a domain response's button, in one language."""
     for variation in DOMAIN["responses"][response]:
@@ -100,41 +86,6 @@ def button_title(response: str, language: str, payload: str) -> str:
         if (not condition and language == "en") or any(c.get("value") == language for c in condition):
             return next(str(b["title"]) for b in variation["buttons"] if b["payload"] == payload)
     raise KeyError(f"{response} has no {language} variation")
-
-
-def words(text: str) -> list[str]:
-    """Split text into words: at spaces, and after CJK punctuation (no spaces in CJK)."""
-    return re.findall(r"[^\s。！？、，；：）」』]+[。！？、，；：）」』]*|[。！？、，；：）」』]+", text)
-
-
-# The front end as a process
-
-
-@contextmanager
-def front_end(api: BotApiStub, rasa_url: str, workdir: Path, **environment: str) -> Iterator[subprocess.Popen]:
-    """Run `jra telegram` against the stand-in and ``rasa_url`` until the block ends."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("TELEGRAM_", "RASA_"))}
-    env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_BASE_URL=api.url, RASA_URL=rasa_url, PYTHONUNBUFFERED="1")
-    env.update(environment)
-    log = workdir / "telegram.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "telegram"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    ready = "setWebhook" if "TELEGRAM_WEBHOOK_URL" in environment else "getUpdates"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not api.calls(ready):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Telegram front end did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield process
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture(scope="module")
@@ -147,75 +98,6 @@ def telegram(rasa_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield api
 
 
-class FakeRasa:
-    """A REST channel that answers "answer: <message>", can be held per sender, stopped and restarted.
-
-    Only for the tests where Rasa must be down or slow; it keeps every request it got. With
-    ``language`` set, its replies carry that conversation language as the real server's do.
-    """
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.requests: list[dict[str, Any]] = []
-        self.language: str | None = None
-        self._holds: dict[str, threading.Event] = {}
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> FakeRasa:
-        """Serve on the same port every time, as a restarted Rasa would."""
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append(body)
-                hold = fake._holds.get(body["sender"])
-                if hold is not None:
-                    hold.wait(timeout=120)
-                answer: dict[str, Any] = {"recipient_id": body["sender"], "text": f"answer: {body['message']}"}
-                if fake.language:
-                    answer["metadata"] = {"language": fake.language}
-                reply = json.dumps([answer]).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(reply)))
-                    self.end_headers()
-                    self.wfile.write(reply)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the front end stopped waiting
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                """Keep the test output quiet."""
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop answering: connections are refused from now on."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def hold(self, sender: str) -> threading.Event:
-        """Keep ``sender``'s requests waiting until the returned event is set."""
-        self._holds[sender] = threading.Event()
-        return self._holds[sender]
-
-    def release(self, sender: str) -> None:
-        """Let ``sender``'s held request go and answer its next ones at once."""
-        self._holds.pop(sender).set()
-
-    def release_all(self) -> None:
-        """Let every held request go."""
-        for event in self._holds.values():
-            event.set()
-
-
 @pytest.fixture()
 def fake_rasa() -> Iterator[FakeRasa]:
     """Run a fake Rasa; stop it after the test."""
@@ -223,201 +105,6 @@ def fake_rasa() -> Iterator[FakeRasa]:
     yield fake
     fake.release_all()
     fake.stop()
-
-
-# Texts and settings
-
-
-def test_every_front_end_sentence_exists_in_five_distinct_languages() -> None:
-    loaded = texts.load_texts()
-    assert set(loaded.messages) == {message.value for message in Message}
-    for entries in [*loaded.messages.values(), *loaded.commands.values()]:
-        assert set(entries) == set(LANGUAGES)
-        assert entries["ru"] != entries["uk"], "Russian and Ukrainian are different languages"
-        assert len(set(entries.values())) == len(LANGUAGES)
-        assert re.search(r"[\u3040-\u30ff]", entries["ja"]), f"not plain Japanese: {entries['ja']}"
-        assert re.search(r"[\u4e00-\u9fff]", entries["zh"]) and not re.search(r"[\u3040-\u30ff]", entries["zh"])
-    assert list(loaded.language_names) == list(LANGUAGES)
-
-
-def test_every_registered_command_has_a_description_and_back() -> None:
-    application = build_application(TelegramSettings(token=TOKEN))
-    handled = {command for handler in application.handlers[0] for command in getattr(handler, "commands", ())}
-    described = {command for command, _ in texts.command_descriptions("en")}
-    assert handled == described == {"start", "help", "language", "reset"}
-
-
-def test_settings_come_from_the_environment() -> None:
-    settings = load_settings(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot",
-            "RASA_URL": "http://rasa:5005/",
-            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/updates",
-            "TELEGRAM_WEBHOOK_SECRET": "s3cret_token-1",
-            "TELEGRAM_WEBHOOK_PORT": "8001",
-        }
-    )
-    assert (settings.base_url, settings.rasa_url) == ("http://127.0.0.1:8081/bot", "http://rasa:5005")
-    assert settings.webhook is not None
-    assert (settings.webhook.url_path, settings.webhook.secret_token) == ("telegram/updates", "s3cret_token-1")
-    assert (settings.webhook.listen, settings.webhook.port) == ("127.0.0.1", 8001)
-    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).webhook is None
-
-
-@pytest.mark.parametrize(
-    "environ",
-    [
-        {},
-        {"TELEGRAM_BOT_TOKEN": "paste-your-token-here"},
-        {"TELEGRAM_BOT_TOKEN": TOKEN, "RASA_TIMEOUT": "soon"},
-        {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "bot.example.org"},
-        {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "https://x.org/t", "TELEGRAM_WEBHOOK_SECRET": "a b"},
-    ],
-)
-def test_bad_settings_are_one_clear_line(environ: dict[str, str]) -> None:
-    with pytest.raises(SettingsError) as raised:
-        load_settings(environ)
-    assert "\n" not in str(raised.value) and str(raised.value).split()[0].isupper()
-
-
-def test_the_token_never_reaches_the_log() -> None:
-    handler = logging.StreamHandler(io.StringIO())
-    handler.addFilter(RedactToken(TOKEN))
-    log = logging.getLogger("tests.telegram.redaction")
-    log.addHandler(handler)
-    try:
-        try:
-            raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/getMe failed")
-        except RuntimeError:
-            log.exception("request to %s failed", f"https://api.telegram.org/bot{TOKEN}/getMe")
-    finally:
-        log.removeHandler(handler)
-    written = handler.stream.getvalue()
-    assert "getMe failed" in written and "<token>" in written and TOKEN not in written
-
-
-def test_chat_rate_limit_warns_once_then_drops_then_recovers() -> None:
-    state = ChatState()
-    verdicts = [state.admit(now=float(second), limit=3, window=60) for second in range(6)]
-    assert verdicts == [Admission.ACCEPT] * 3 + [Admission.WARN, Admission.DROP, Admission.DROP]
-    assert state.admit(now=61.0, limit=3, window=60) is Admission.ACCEPT
-
-
-# Rendering
-
-
-def test_bot_text_is_escaped_and_links_and_emphasis_become_html() -> None:
-    text = "**Note** <b>&</b> see https://www.moj.go.jp/isa/index.html. Or [the form](https://x.jp/a?b=1&c=2)"
-    markup = to_html(text)
-    assert markup.startswith("<b>Note</b> &lt;b&gt;&amp;&lt;/b&gt; see ")
-    assert '<a href="https://www.moj.go.jp/isa/index.html">https://www.moj.go.jp/isa/index.html</a>.' in markup
-    assert '<a href="https://x.jp/a?b=1&amp;c=2">the form</a>' in markup
-    assert parse_html(markup) == "Note <b>&</b> see https://www.moj.go.jp/isa/index.html. Or the form"
-
-
-def test_user_snake_case_and_bullets_are_left_alone() -> None:
-    text = "* item one\nfile_name_here and 2*3*4"
-    assert parse_html(to_html(text)) == text
-
-
-def test_rasa_buttons_become_an_inline_keyboard() -> None:
-    kept: list[str] = []
-
-    def keep(payload: str) -> str:
-        kept.append(payload)
-        return "#0"
-
-    long_payload = '/inform{"date": "' + "2024-01-01 " * 8 + '"}'
-    reply = {
-        "text": "Pick one",
-        "buttons": [
-            {"title": "Yes", "payload": "/affirm"},
-            {"title": "Long", "payload": long_payload},
-            {"title": "Site", "payload": "https://www.moj.go.jp/isa/"},
-        ],
-    }
-    [message] = render_reply(reply, keep)
-    buttons = [row[0] for row in message.keyboard.inline_keyboard]
-    assert [(b.text, b.callback_data, b.url) for b in buttons] == [
-        ("Yes", "/affirm", None),
-        ("Long", "#0", None),
-        ("Site", None, "https://www.moj.go.jp/isa/"),
-    ]
-    assert kept == [long_payload]
-
-
-def test_chat_keeps_long_payloads_for_its_buttons() -> None:
-    state = ChatState()
-    key = state.keep_payload("/x" * 100)
-    assert state.payload(key) == "/x" * 100
-    assert state.payload("/affirm") == "/affirm"
-    assert state.payload("#999") is None
-
-
-def test_short_text_is_one_message() -> None:
-    assert split_html("Hello <b>there</b>") == ["Hello <b>there</b>"]
-
-
-def test_long_text_splits_between_words_under_the_limit() -> None:
-    text = " ".join(f"word{number}" for number in range(3000))
-    parts = split_html(to_html(text))
-    assert len(parts) > 1
-    assert all(utf16_len(parse_html(part)) <= MESSAGE_LIMIT for part in parts)
-    assert [word for part in parts for word in words(parse_html(part))] == words(text)
-
-
-def test_split_prefers_paragraphs_and_keeps_tags_balanced() -> None:
-    paragraph = "**" + "bold words " * 150 + "end**"  # about 1 660 characters each
-    text = "\n\n".join([paragraph] * 6)
-    parts = split_html(to_html(text))
-    assert len(parts) >= 3
-    for part in parts:
-        plain = parse_html(part)  # raises on a broken or unbalanced tag
-        assert utf16_len(plain) <= MESSAGE_LIMIT
-        assert plain.endswith("end") and part.startswith("<b>"), "cut at a paragraph, not inside one"
-
-
-def test_split_reopens_a_tag_cut_in_the_middle() -> None:
-    markup = to_html("**" + " ".join(["emphasised"] * 1000) + "**")
-    parts = split_html(markup, limit=500)
-    assert len(parts) > 10
-    assert all(part.startswith("<b>") and part.endswith("</b>") for part in parts)
-    assert all(utf16_len(part) <= 500 for part in parts)
-
-
-def test_split_never_cuts_links_or_entities() -> None:
-    text = " ".join(f"A&B <see> https://www.moj.go.jp/isa/procedures/{number}.html" for number in range(400))
-    parts = split_html(to_html(text))
-    for part in parts:
-        parse_html(part)
-    urls = re.findall(r'href="([^"]+)"', "".join(parts))
-    assert len(urls) == 400 and all(url.endswith(".html") for url in urls)
-    assert [word for part in parts for word in words(parse_html(part))] == words(text)
-
-
-def test_split_counts_utf16_units_and_breaks_cjk_after_punctuation() -> None:
-    japanese = "在留カードをなくしたら、十四日以内に申請します。" * 400
-    parts = split_html(to_html(japanese))
-    assert len(parts) > 1
-    assert all(utf16_len(parse_html(part)) <= MESSAGE_LIMIT for part in parts)
-    assert all(parse_html(part)[-1] in "。、" for part in parts)
-    assert "".join(parse_html(part) for part in parts) == japanese
-    emoji = "🙂" * 5000  # two UTF-16 units each
-    assert [utf16_len(part) for part in split_html(emoji)] == [4096, 4096, 1808]
-
-
-def test_a_word_longer_than_a_message_is_cut_and_nothing_is_lost() -> None:
-    word = "x" * 10_000
-    parts = split_html(f"before {word} after")
-    assert "".join(parts).replace(" ", "") == f"before{word}after"
-    assert all(utf16_len(part) <= MESSAGE_LIMIT for part in parts)
-
-
-def test_stand_in_rejects_what_telegram_rejects() -> None:
-    for bad in ["<b>open", "a < b", "<script>x</script>", "<b><i>x</b></i>", "AT&T"]:
-        with pytest.raises(ApiError):
-            parse_html(bad)
 
 
 def test_very_long_answer_reaches_telegram_in_parts(rasa_server: str) -> None:

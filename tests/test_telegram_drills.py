@@ -1,7 +1,7 @@
 """Fault drill of the Telegram front end (issue 15): the Bot API refuses to deliver a reply.
 
 The front end runs as `make run` starts it (`python -m bot.cli telegram`) against the Bot API
-stand-in and the fake Rasa of test_telegram.py, so no trained model is needed.
+stand-in and the fake Rasa of tests/telegram_fakes.py, so no trained model is needed.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import pytest
 
 from bot.telegram import texts
 from bot.telegram.texts import Message
+from tests.telegram_fakes import TOKEN, FakeRasa, front_end, new_chat
 from tests.telegram_stub import BotApiStub, Refusal
-from tests.test_telegram import TOKEN, FakeRasa, front_end, new_chat
+
+pytestmark = pytest.mark.slow  # the front end runs as a process
 
 RETRY_AFTER_SECONDS = 2
 # How long to keep watching after the reply arrived, for a late duplicate.

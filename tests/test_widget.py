@@ -3,31 +3,26 @@ server, the real Rasa server (socket.io channel), the action server and the data
 
 Playwright's CSS locators pierce the widget's open shadow root, so `jra-chat textarea` finds
 the message box inside it. Screenshots go to tests/artifacts/ (gitignored).
+The page objects are in tests/widget_pages.py; the tests without a browser in
+tests/test_widget_bundle.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import re
-import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.orm import Session
 
 from actions.db.queries import get_procedure
 from bot.languages import LANGUAGES
-from bot.local_servers import free_port
-from bot.paths import PROJECT_ROOT
-from bot.web.bundle import SOURCES, WIDGET_DIR, build_widget, load_texts, socket_io_version
+from bot.web.bundle import load_texts
 from bot.web.server import make_server
 from tests.conftest import response_text
+from tests.widget_pages import ANSWER_MS, OrganisationSite, TcpRelay, Widget, message_text, says_in, sent_events
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium's own connections are refused here.
@@ -44,7 +39,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
-ANSWER_MS = 30_000  # generous: a slow machine, not a performance requirement
 RECONNECT_MS = 40_000  # socket.io retries with a back-off of up to 10 s
 TEXTS = load_texts()
 LOST_CARD = {
@@ -60,7 +54,7 @@ INJECTION = (
 )
 
 
-# ---- fixtures and helpers -----------------------------------------------------------------
+# ---- fixtures ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -98,119 +92,6 @@ def page(browser: Browser) -> Iterator[Page]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-class Widget:
-    """The widget on a page, driven the way a user drives it."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.input = page.locator("jra-chat textarea")
-        self.bot = page.locator("jra-chat .msg--bot")
-        self.user = page.locator("jra-chat .msg--user")
-        self.notice = page.locator("jra-chat .notice")
-        self.language_toggle = page.locator("jra-chat .language-toggle")
-        self.replies = page.locator("jra-chat .replies button")
-
-    @classmethod
-    def load(cls, page: Page, url: str) -> Widget:
-        """Open ``url`` and wait for the widget's message box."""
-        page.goto(url)
-        widget = cls(page)
-        expect(widget.input).to_be_visible()
-        return widget
-
-    def send(self, text: str) -> None:
-        """Type a message and press Enter."""
-        self.input.fill(text)
-        self.input.press("Enter")
-
-    def choose_language(self, code: str) -> None:
-        """Pick a language in the switcher."""
-        self.language_toggle.click()
-        self.page.locator(f'jra-chat .languages button[data-language="{code}"]').click()
-
-    def answer_after(self, count: int) -> Locator:
-        """Return the first bot message after the first ``count`` ones, once it is there."""
-        answer = self.bot.nth(count)
-        expect(answer).to_be_visible(timeout=ANSWER_MS)
-        return answer
-
-
-def message_text(message: Locator) -> str:
-    """Return what a message says, without the screen-reader-only labels."""
-    return message.evaluate(
-        "node => { const copy = node.cloneNode(true); copy.querySelectorAll('.sr').forEach(n => n.remove());"
-        " return copy.textContent.trim(); }"
-    )
-
-
-def domain_sentences(language: str) -> list[re.Pattern[str]]:
-    """Return every bot sentence of domain.yml in ``language`` as a pattern (slots as wildcards)."""
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    patterns = []
-    for variations in domain["responses"].values():
-        for variation in variations:
-            conditions = {c["name"]: c["value"] for c in variation.get("condition", [])}
-            if conditions.get("language", "en") != language or "text" not in variation:
-                continue
-            # The socket.io channel sends each paragraph as a message of its own.
-            for paragraph in variation["text"].strip().split("\n\n"):
-                pattern = re.sub(r"\\\{\w+\\\}", ".+", re.escape(paragraph.strip()))
-                patterns.append(re.compile(pattern, re.DOTALL))
-    return patterns
-
-
-def says_in(text: str, language: str) -> bool:
-    """Tell whether ``text`` is one of the domain's sentences in ``language``."""
-    return any(pattern.fullmatch(text) for pattern in domain_sentences(language))
-
-
-def sent_events(page: Page, name: str) -> list[dict]:
-    """Collect, as they happen, the data of socket.io events ``name`` that the page sends."""
-    events: list[dict] = []
-
-    def on_frame(payload: str | bytes) -> None:
-        if isinstance(payload, str) and payload.startswith("42"):
-            event = json.loads(payload[2:])
-            if event[0] == name:
-                events.append(event[1])
-
-    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
-    return events
-
-
-class OrganisationSite:
-    """A support organisation's web site on a port of its own, so another origin than the widget's."""
-
-    def __init__(self) -> None:
-        pages: dict[str, bytes] = {}
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = pages.get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self.pages = pages
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def page(self, widget_server: str, config: dict, head: str = "", body: str = "") -> str:
-        """Publish a page that embeds the widget with ``config``; return its URL."""
-        path = f"/page-{len(self.pages)}.html"
-        self.pages[path] = (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'>{head}</head>"
-            f"<body>{body}<script>window.jraChatConfig = {json.dumps(config)};</script>"
-            f"<script src='{widget_server}/widget.js' defer></script></body></html>"
-        ).encode()
-        return self.url + path
-
-
 @pytest.fixture(scope="module")
 def organisation() -> Iterator[OrganisationSite]:
     """Serve a support organisation's pages that embed the widget."""
@@ -220,102 +101,6 @@ def organisation() -> Iterator[OrganisationSite]:
     yield site
     site.server.shutdown()
     site.server.server_close()
-
-
-class TcpRelay:
-    """Relay connections from a port of its own to another; start and stop it to cut the line."""
-
-    def __init__(self, target_port: int) -> None:
-        self.port = free_port()
-        self.target_port = target_port
-        self._listener: socket.socket | None = None
-        self._connections: list[socket.socket] = []
-
-    def start(self) -> None:
-        """Listen and relay until stopped."""
-        self._listener = socket.create_server(("127.0.0.1", self.port))
-        self._listener.settimeout(0.2)
-        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        """Close the listener and every relayed connection."""
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        for connection in self._connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-            connection.close()
-        self._connections.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while listener.fileno() != -1:
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            self._connections += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for side in (source, target):
-                with contextlib.suppress(OSError):
-                    side.shutdown(socket.SHUT_RDWR)
-
-
-# ---- the widget's data and bundle (no browser) ----------------------------------------------
-
-
-def test_every_widget_text_exists_in_all_five_languages() -> None:
-    assert set(TEXTS) == set(LANGUAGES)
-    for language in LANGUAGES:
-        assert TEXTS[language].keys() == TEXTS["en"].keys(), language
-        assert set(TEXTS[language]["languages"]) == set(LANGUAGES), language
-        for key, text in TEXTS[language].items():
-            if key == "languages":
-                assert all(name.strip() for name in text.values()), language
-                continue
-            assert text.strip(), f"{language}.{key} is empty"
-            assert ("{name}" in text) == ("{name}" in TEXTS["en"][key]), f"{language}.{key}"
-    # Russian and Ukrainian are different languages, not copies of each other.
-    same = [key for key in TEXTS["ru"] if key != "languages" and TEXTS["ru"][key] == TEXTS["uk"][key]]
-    assert not same, f"identical in ru and uk: {same}"
-
-
-def test_the_bundle_is_self_contained_ascii() -> None:
-    bundle = build_widget("http://127.0.0.1:5005")
-    assert bundle.isascii(), "a page in Shift_JIS that saves the file would garble it"
-    # Only the server URL it was given, and socket.io's link in an error message.
-    hosts = set(re.findall(r"https?://([A-Za-z0-9.-]+\.[a-z]{2,})", bundle))
-    assert hosts <= {"socket.io"}, f"the widget must not load anything from {hosts}"
-    assert "@import" not in bundle and "url(" not in bundle, "no web fonts or remote styles"
-
-
-def test_the_bundle_takes_its_languages_from_bot_languages() -> None:
-    bundle = build_widget("http://127.0.0.1:5005")
-    assert f"var LANGUAGES = {json.dumps(list(LANGUAGES))};" in bundle
-    language_list = re.compile(r"""["'](?:en|ru|uk|zh|ja)["']\s*,\s*["'](?:en|ru|uk|zh|ja)["']""")
-    for name in SOURCES:
-        source = (WIDGET_DIR / name).read_text(encoding="utf-8")
-        assert not language_list.search(source), f"{name} types a list of languages"
-
-
-def test_the_vendored_socket_io_version_is_documented() -> None:
-    docs = (PROJECT_ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
-    version = socket_io_version()
-    assert version.startswith("4."), "Rasa 3.6's python-socketio 5 speaks Engine.IO 4: socket.io-client 4.x"
-    assert f"socket.io-client@{version}" in docs
 
 
 # ---- conversations in the browser -----------------------------------------------------------
