@@ -16,6 +16,8 @@ buttons do not costs 0.5 (the user has to rephrase); a right answer costs nothin
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +213,36 @@ def two_topic_lines(rankings: Sequence[tuple[TwoTopicMessage, Sequence[tuple[str
         both = sum(clarification_offered(r, m.intents, configured) for m, r in subset) / len(subset)
         lines.append(f"| {language} | {len(subset)} | {percent(fires)} | {percent(both)} |")
     return lines
+
+
+@dataclass(frozen=True)
+class StoredRanking:
+    """A line of the rankings file `make evaluate` writes (language, true intent, ranking)."""
+
+    language: str
+    intent: str
+    ranking: tuple[tuple[str, float], ...]
+
+
+def load_rankings(path: Path) -> list[StoredRanking]:
+    """Read a rankings file (reports/nlu-tuning/rankings.jsonl)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        StoredRanking(row["language"], row["intent"], tuple((str(name), float(c)) for name, c in row["ranking"])) for row in rows
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print every pair of thresholds scored on a rankings file, cheapest first, per language too."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m bot.nlu_calibration reports/nlu-tuning/rankings.jsonl", file=sys.stderr)
+        return 2
+    rankings = load_rankings(Path(args[0]))
+    configured = configured_thresholds(Path(__file__).resolve().parents[1] / "config.yml")
+    print("\n".join(grid_lines(rankings, configured, rows=len(THRESHOLDS) * len(AMBIGUITIES))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -629,6 +629,18 @@ def clarification_section(
     return lines
 
 
+def write_rankings(result: SystemResult, path: Path) -> None:
+    """Write each message's language, true intent and the classifier's ranking (no text), one JSON per line.
+
+    `python -m bot.nlu_calibration <file>` scores every pair of fallback thresholds on it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for prediction in result.predictions:
+            row = {"language": prediction.language, "intent": prediction.intent, "ranking": prediction.ranking}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def write_summary(lines: Sequence[str], path: Path) -> None:
     """Write reports/nlu/summary.md."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -716,6 +728,7 @@ def run(
         ours = evaluate_rasa(OURS, config_text, data_dir, held_out, models_dir, retrain)
         write_confusion_matrix(ours.predictions, reports / "confusion_matrix.png")
         write_intent_report(ours, languages, reports / "intent_report.json")
+        write_rankings(ours, reports / "rankings.jsonl")
         head = ours_section(ours, languages, TUNING_TITLE if tuning_split else HELD_OUT_TITLE)
         if tuning_split:
             head += thresholds_section(ours, languages, config_file)
@@ -723,8 +736,10 @@ def run(
         if real_examples:
             real = evaluate_rasa(OURS, config_text, data_dir, real_examples, models_dir, False)
             write_intent_report(real, languages, reports / "intent_report_real.json")
+            write_rankings(real, reports / "rankings_real.jsonl")
             head += both_sets_section(ours, real, languages)
             two_topic = evaluate_rasa(OURS, config_text, data_dir, load_two_topic_examples(languages), models_dir, False)
+            write_rankings(two_topic, reports / "rankings_two_topic.jsonl")
             head += clarification_section([("tests/nlu", ours), ("tests/nlu/real", real)], two_topic, config_file)
         write_summary(head, summary)
         print("\n".join(head), flush=True)

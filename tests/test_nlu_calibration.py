@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.languages import LANGUAGES
 from bot.nlu_calibration import (
+    AMBIGUITIES,
+    THRESHOLDS,
     Thresholds,
     calibration_error,
     clarification_offered,
     configured_thresholds,
     falls_back,
     grid,
+    load_rankings,
     load_two_topic_messages,
+    main,
     outcome,
 )
 from bot.paths import PROJECT_ROOT
@@ -88,3 +93,18 @@ def test_the_two_topic_messages_name_two_known_intents_each() -> None:
     assert {message.language for message in messages} == set(LANGUAGES)
     for message in messages:
         assert len(set(message.intents)) == 2 and set(message.intents) <= intents, message.text
+
+
+def test_the_grid_is_printed_from_a_rankings_file_without_any_message_text(tmp_path: Path, capsys) -> None:
+    rankings = tmp_path / "rankings.jsonl"
+    rows = [
+        {"language": "en", "intent": "a", "ranking": [["a", 0.9], ["b", 0.1]]},
+        {"language": "ru", "intent": "a", "ranking": [["b", 0.5], ["a", 0.45]]},
+    ]
+    rankings.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    assert [r.intent for r in load_rankings(rankings)] == ["a", "a"]
+    assert main([str(rankings)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("| threshold | ambiguity |")
+    # every pair of the grid is scored: a header, a rule, and one row per pair
+    assert len(printed.strip().splitlines()) == 2 + len(THRESHOLDS) * len(AMBIGUITIES)

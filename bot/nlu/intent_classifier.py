@@ -1,0 +1,234 @@
+"""The intent classifier: logistic regression over word and character counts and a sentence embedding.
+
+Chosen by measurement against DIET (docs/nlu.md): on the tuning split and on both held-out sets
+it is more accurate in every language, it trains in about a minute instead of six, and its
+probabilities are calibrated (a 0.6 means right about six times in ten), so that the
+FallbackClassifier's thresholds mean what they say: DIET's confidences sat near 1.0 even when
+it was wrong, and two competing procedures never looked ambiguous.
+
+Features, per message (sentence features only):
+- each sparse featurizer's counts (config.yml: word counts and character n-grams), weighted by
+  TF-IDF with sublinear term frequency and L2-normalised, featurizer by featurizer;
+- each dense featurizer's vector (the multilingual-e5-small embedding), times ``dense_weight``.
+
+scikit-learn's LogisticRegression does the rest. Why scikit-learn and not Rasa's own
+LogisticRegressionClassifier: that one feeds raw counts to the model with a fixed C and a
+balanced class weight; TF-IDF weighting and a tuned C score several points higher here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import joblib
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "intent_classifier.joblib"
+_WORDS = re.compile(r"\w")
+
+
+def sentence_features(message: Message) -> dict[str, Any]:
+    """Return the message's sentence features of the text, by the featurizer that made them."""
+    return {
+        feature.origin: feature.features
+        for feature in message.features
+        if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE
+    }
+
+
+class FeatureMatrix:
+    """Stacks the sentence features of many messages into one matrix, as the classifier was trained."""
+
+    def __init__(self, dense_weight: float) -> None:
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        self._dense_weight = dense_weight
+        self._tfidf_class = TfidfTransformer
+        self.sparse_origins: list[str] = []
+        self.dense_origins: list[str] = []
+        self._dense_sizes: dict[str, int] = {}
+        self._sparse_sizes: dict[str, int] = {}
+        self._tfidf: dict[str, Any] = {}
+
+    def _columns(self, messages: Sequence[Message], fit: bool) -> scipy.sparse.csr_matrix:
+        features = [sentence_features(message) for message in messages]
+        if fit:
+            first = features[0] if features else {}
+            self.sparse_origins = sorted(origin for origin, value in first.items() if scipy.sparse.issparse(value))
+            self.dense_origins = sorted(origin for origin, value in first.items() if not scipy.sparse.issparse(value))
+            self._dense_sizes = {origin: int(np.asarray(first[origin]).shape[-1]) for origin in self.dense_origins}
+            self._sparse_sizes = {origin: int(first[origin].shape[-1]) for origin in self.sparse_origins}
+        blocks: list[scipy.sparse.csr_matrix] = []
+        for origin in self.sparse_origins:
+            rows = [feature.get(origin) for feature in features]
+            # A message with no words ("", emoji) has no counts at all: a row of zeros as wide as in training.
+            width = self._sparse_sizes[origin]
+            counts = scipy.sparse.vstack(
+                [row.reshape(1, -1) if row is not None else scipy.sparse.csr_matrix((1, width)) for row in rows]
+            ).tocsr()
+            if fit:
+                self._tfidf[origin] = self._tfidf_class(sublinear_tf=True).fit(counts)
+            blocks.append(self._tfidf[origin].transform(counts))
+        for origin in self.dense_origins:
+            size = self._dense_sizes[origin]
+            dense = np.vstack(
+                [
+                    np.asarray(feature[origin], dtype=np.float32).reshape(1, -1)
+                    if origin in feature
+                    else np.zeros((1, size), dtype=np.float32)
+                    for feature in features
+                ]
+            )
+            blocks.append(scipy.sparse.csr_matrix(dense * self._dense_weight))
+        return scipy.sparse.hstack(blocks).tocsr()
+
+    def fit_transform(self, messages: Sequence[Message]) -> scipy.sparse.csr_matrix:
+        """Learn the TF-IDF weights of the training messages and return their matrix."""
+        return self._columns(messages, fit=True)
+
+    def transform(self, messages: Sequence[Message]) -> scipy.sparse.csr_matrix:
+        """Return the matrix of messages to classify."""
+        return self._columns(messages, fit=False)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(IntentClassifier, GraphComponent):
+    """Logistic regression on TF-IDF-weighted counts and sentence embeddings."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """Featurizers must run first."""
+        return [Featurizer]
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """scikit-learn fits the model, joblib stores it."""
+        return ["sklearn", "joblib"]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the defaults measured on the tuning split (docs/nlu.md)."""
+        return {
+            "C": 10.0,
+            "dense_weight": 1.0,
+            "solver": "lbfgs",
+            "max_iter": 1000,
+            "ranking_length": 10,
+            "random_state": 42,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        matrix: FeatureMatrix | None = None,
+        model: Any = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._matrix = matrix
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearIntentClassifier:
+        """Create an untrained classifier."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the model on every intent example and store it in the model's storage."""
+        from sklearn.linear_model import LogisticRegression
+
+        examples = [example for example in training_data.intent_examples if example.get(INTENT) and example.get(TEXT)]
+        if not examples:
+            logger.debug("No intent examples: %s stays untrained", self.__class__.__name__)
+            return self._resource
+        started = time.monotonic()
+        matrix = FeatureMatrix(float(self._config["dense_weight"]))
+        features = matrix.fit_transform(examples)
+        model = LogisticRegression(
+            C=float(self._config["C"]),
+            solver=str(self._config["solver"]),
+            max_iter=int(self._config["max_iter"]),
+            random_state=int(self._config["random_state"]),
+        )
+        model.fit(features, [example.get(INTENT) for example in examples])
+        logger.info(
+            "Fitted %s on %d examples x %d features in %.0f s",
+            self.__class__.__name__,
+            features.shape[0],
+            features.shape[1],
+            time.monotonic() - started,
+        )
+        self._matrix, self._model = matrix, model
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump({"matrix": matrix, "model": model}, directory / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearIntentClassifier:
+        """Load the fitted model (an untrained one if training had no examples)."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                stored = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.debug("No stored model for %s: it stays untrained", cls.__name__)
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, stored["matrix"], stored["model"])
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Set the intent and the ranking of each message."""
+        if self._model is None or self._matrix is None:
+            return messages
+        # A message without a letter or a digit ("", "😀😀", control characters) says nothing the model
+        # can read: confidence 0, so the FallbackClassifier turns it into nlu_fallback and the bot
+        # asks the user to say it in words (with features of zeros the model would answer with
+        # whichever intent is commonest).
+        for message in messages:
+            if message.get(TEXT) is not None and not _WORDS.search(message.get(TEXT)):
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set("intent_ranking", [], add_to_output=True)
+        with_text = [message for message in messages if _WORDS.search(message.get(TEXT) or "")]
+        if not with_text:
+            return messages
+        probabilities = self._model.predict_proba(self._matrix.transform(with_text))
+        classes = list(self._model.classes_)
+        limit = int(self._config["ranking_length"])
+        for message, row in zip(with_text, probabilities, strict=True):
+            order = np.argsort(-row)
+            if limit > 0:
+                order = order[:limit]
+            ranking = [{INTENT_NAME_KEY: classes[i], PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
