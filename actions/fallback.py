@@ -16,6 +16,10 @@ from actions.offices import utter_office
 
 SUGGESTIONS = 3
 MINIMUM_CONFIDENCE = 0.05
+# Two procedures compete when the second is at least this share of the first: the message is
+# most likely about both ("my wife's card expired while she was abroad on the special re-entry
+# permit"), so the bot asks which one first instead of saying it did not understand.
+COMPETING_SHARE = 0.5
 # Offices whose contacts answer out-of-scope questions and requests for a person.
 CONTACT_OFFICES = ("information_center", "fresc")
 # Daily-life questions next to the domain (pensions, insurance, housing): answered by pointing
@@ -26,6 +30,7 @@ NEAR_DOMAIN = "life_in_japan"
 class ActionDidYouMean(Action):
     """Offer up to three procedures the message may have been about, as buttons.
 
+    When two procedures compete, ask which one the user means first, with both as buttons.
     When the likeliest reading is a daily-life question, say who handles those instead.
     """
 
@@ -63,10 +68,22 @@ class ActionDidYouMean(Action):
 
         buttons = read_database(read)
         if buttons and not isinstance(buttons, Unavailable):
-            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+            if competing(ranking, [button["payload"][1:] for button in buttons]):
+                dispatcher.utter_message(response="utter_which_do_you_mean", buttons=buttons[:2])
+            else:
+                dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_default")
         return []
+
+
+def competing(ranking: list[dict[str, Any]], procedures: list[str]) -> bool:
+    """Whether the two likeliest readings are both procedures, the second close to the first."""
+    readings = [item for item in ranking if item.get("name") != "nlu_fallback"][:2]
+    if len(readings) < 2 or any(item.get("name") not in procedures for item in readings):
+        return False
+    first, second = (float(item.get("confidence") or 0.0) for item in readings)
+    return second >= COMPETING_SHARE * first
 
 
 class ActionShowContacts(Action):

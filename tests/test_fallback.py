@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionDidYouMean, ActionShowContacts
+from bot.languages import LANGUAGES
 
 pytestmark = pytest.mark.usefixtures("procedures_database")
 
@@ -51,6 +52,21 @@ def test_an_unsure_daily_life_question_is_told_who_handles_it(language: str) -> 
     messages = run(ActionDidYouMean(), tracker(language, ranking))
     assert [m["response"] for m in messages] == ["utter_life_in_japan", "utter_contact", "utter_contact"]
     assert "0570-013904" in " ".join(m.get("phones", "") for m in messages)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_two_competing_procedures_are_both_offered_with_which_do_you_mean(language: str) -> None:
+    # "my wife's card expired while she was abroad on the special re-entry permit"
+    ranking = [("nlu_fallback", 0.4), ("reentry_permit", 0.38), ("extend_period_of_stay", 0.3), ("greet", 0.1)]
+    messages = run(ActionDidYouMean(), tracker(language, ranking))
+    assert [m["response"] for m in messages] == ["utter_which_do_you_mean"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/reentry_permit", "/extend_period_of_stay"]
+
+
+def test_a_distant_second_procedure_is_not_called_a_second_question() -> None:
+    ranking = [("nlu_fallback", 0.4), ("reentry_permit", 0.36), ("deportation", 0.1)]
+    messages = run(ActionDidYouMean(), tracker("en", ranking))
+    assert messages[0]["response"] == "utter_did_you_mean"
 
 
 def test_a_procedure_first_still_offers_buttons_even_with_life_in_japan_close() -> None:

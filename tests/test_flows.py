@@ -268,6 +268,32 @@ def test_facts_given_up_front_fill_the_form_on_activation() -> None:
     assert (slots["lost_noticed_date"], slots["loss_reason"], slots["lost_card_prefecture"]) == ("2026-12-29", "lost", "osaka")
 
 
+@pytest.mark.parametrize(
+    ("ranking", "read"),
+    [
+        ([("nlu_fallback", 0.4), ("inform", 0.58), ("child_born_in_japan", 0.41)], True),
+        ([("nlu_fallback", 0.4), ("child_born_in_japan", 0.5), ("greet", 0.3)], True),
+        # an unsure reading that is neither the flow nor its facts reads month names strictly
+        ([("nlu_fallback", 0.4), ("greet", 0.35), ("thank", 0.3)], False),
+    ],
+)
+def test_an_unsure_reading_of_the_flow_or_its_facts_still_fills_the_form_up_front(
+    ranking: list[tuple[str, float]], read: bool
+) -> None:
+    # "which do you mean?" aside: facts that the flow started from are not asked again.
+    tracker = make_tracker(
+        {},
+        text="our baby was born on 20 December and will live here with us",
+        intent="nlu_fallback",
+        latest_action="child_birth_form",
+    )
+    tracker.latest_message["intent_ranking"] = [{"name": name, "confidence": c} for name, c in ranking]
+    tracker.latest_message["message_id"] = "m1"
+    tracker.active_loop = {"name": "child_birth_form", "trigger_message": {"message_id": "m1"}}
+    _, events = run(ValidateChildBirthForm(), tracker)
+    assert (slot_events(events).get("birth_date") == "2026-12-20") is read
+
+
 def test_the_opening_message_names_the_office_even_when_the_date_comes_later() -> None:
     tracker = make_tracker(
         {}, text="I lost my card in Fukuoka last week", intent="lost_residence_card", latest_action="action_procedure_summary"

@@ -169,6 +169,16 @@ class Message:
         """Return an entity a button sent, or None."""
         return latest_entity(self.tracker, name) if self.intent != "switch_flow" else None
 
+    def may_mean(self, intents: set[str]) -> bool:
+        """Tell whether the message is one of ``intents``, or, when the NLU was unsure, whether one
+        of its two likeliest readings is ("our baby was born on 20 December and will live here":
+        facts of the newborn flow, or the flow itself)."""
+        if self.intent != "nlu_fallback":
+            return self.intent in intents
+        ranking = self.tracker.latest_message.get("intent_ranking") or []
+        readings = [item.get("name") for item in ranking if item.get("name") != "nlu_fallback"][:2]
+        return any(reading in intents for reading in readings)
+
 
 # reader(message, asked) -> value, INVALID, or None when the message says nothing about it.
 Reader = Callable[[Message, bool], Any]
@@ -182,7 +192,7 @@ def past_date_reader(flow_intent: str) -> Reader:
     """
 
     def read(message: Message, asked: bool) -> Any:
-        loose = asked or message.intent in (flow_intent, "inform")
+        loose = asked or message.may_mean({flow_intent, "inform"})
         date = parse_date(message.text, message.language, message.today, prefer="past", strict=not loose)
         if date is None:
             return None
