@@ -33,6 +33,7 @@ print("sound keys agree")
 """
 
 
+@pytest.mark.slow  # starts the Rasa environment's Python (SudachiPy's dictionary): several seconds
 def test_kana_romaji_and_kanji_spellings_share_one_sound_key() -> None:
     python = rasa_executable().with_name("python")
     result = subprocess.run(
