@@ -90,18 +90,18 @@ run-production: model production-servers
 # Trainer's data check: thin or missing intents, examples in the wrong language folder,
 # duplicates, one example under two intents, and `rasa data validate`.
 check-nlu: setup
-	@$(RASA_VENV)/bin/python -m bot.nlu_check
+	@$(RASA_VENV)/bin/python -m bot.devtools.nlu_check
 
 # Trains on nlu_data/, evaluates on the held-out tests/nlu/ (per language), next to Rasa's
 # default pipeline and a TF-IDF + logistic regression baseline; reports in reports/nlu/.
 # ARGS="--tuning-split --skip-baselines" evaluates on a quarter of nlu_data/ instead (for tuning).
 evaluate: setup
-	@$(RASA_VENV)/bin/python -m bot.nlu_eval $(ARGS)
+	@$(RASA_VENV)/bin/python -m bot.devtools.nlu_eval $(ARGS)
 
 # Plays the whole conversations of tests/dialogue/conversations.yml against the real servers
 # and prints the pass rate per language and per repair pattern (docs/dialogue.md).
 evaluate-dialogue: model
-	@$(APP_VENV)/bin/python -m bot.dialogue_eval $(ARGS)
+	@$(APP_VENV)/bin/python -m bot.devtools.dialogue_eval $(ARGS)
 
 # Starts the real servers and prints REST latency per language, throughput and memory.
 bench: model

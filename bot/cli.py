@@ -54,7 +54,7 @@ def cmd_model(_: argparse.Namespace) -> int:
     """Train the model if its inputs changed, and print its path."""
     import subprocess
 
-    from bot.model import ensure_model
+    from bot.devtools.model import ensure_model
 
     try:
         print(ensure_model())
@@ -66,7 +66,7 @@ def cmd_model(_: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure REST round trips per language, throughput and memory."""
-    from bot.benchmark import run
+    from bot.devtools.benchmark import run
 
     return run(per_language=args.per_language, concurrency=args.concurrency, seconds=args.seconds)
 

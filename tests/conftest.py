@@ -16,8 +16,8 @@ from actions.content_files import variation_language
 from actions.db.engine import Database, close_database, create_database_engine, open_database
 from actions.db.loader import load_database_url
 from actions.settings import CONTENT_DIR, Settings
-from bot import local_servers
-from bot.model import ensure_model
+from bot.devtools import local_servers
+from bot.devtools.model import ensure_model
 from bot.paths import PROJECT_ROOT
 from tests.phrases import TODAY  # the action server's "today", so deadlines are known
 

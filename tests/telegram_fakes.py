@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot.local_servers import free_port, stop_process
+from bot.devtools.local_servers import free_port, stop_process
 from bot.paths import PROJECT_ROOT
 from tests.telegram_stub import BotApiStub
 

@@ -24,16 +24,9 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.content_files import read_yaml, variation_language
 from actions.flows.common import FlowValidation
+from bot.devtools.nlu_check import MIN_EXAMPLES, check_coverage, load_button_intents, load_domain_intents
+from bot.devtools.nlu_data import NLU_DATA_DIR, Example, load_training_data
 from bot.languages import LANGUAGES
-from bot.nlu_check import (
-    MIN_EXAMPLES,
-    NLU_DATA_DIR,
-    Example,
-    check_coverage,
-    load_button_intents,
-    load_domain_intents,
-    load_training_data,
-)
 from bot.paths import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
@@ -108,7 +101,7 @@ def test_the_variation_check_catches_a_missing_language() -> None:
     ]
 
 
-# ---- every intent has enough examples in each language (bot/nlu_check.py's rule) ------------
+# ---- every intent has enough examples in each language (bot/devtools/nlu_check.py's rule) ------------
 
 
 def thin_intents(examples: Iterable[Example], intents: Sequence[str], button_only: Iterable[str]) -> list[str]:

@@ -30,7 +30,7 @@ from actions.db.models import ContentVersion, ProcedureText
 from actions.db.queries import get_procedure
 from actions.procedures import ActionAnswerProcedure
 from actions.settings import CONTENT_DIR, Settings
-from bot import local_servers
+from bot.devtools import local_servers
 from bot.paths import PROJECT_ROOT
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialogue_eval import CONVERSATIONS, load_conversations, play_all, report
+from bot.devtools.dialogue_eval import CONVERSATIONS, load_conversations, play_all, report
 from bot.languages import LANGUAGES
 from tests.phrases import TODAY
 

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.languages import LANGUAGES
-from bot.nlu_calibration import (
+from bot.devtools.nlu_calibration import (
     AMBIGUITIES,
     THRESHOLDS,
     Thresholds,
@@ -21,6 +20,7 @@ from bot.nlu_calibration import (
     main,
     outcome,
 )
+from bot.languages import LANGUAGES
 from bot.paths import PROJECT_ROOT
 
 

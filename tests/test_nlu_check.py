@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import nlu_check
+from bot.devtools import nlu_check
+from bot.devtools.nlu_check import check_coverage, check_data, parse_validate_output
+from bot.devtools.nlu_data import NLU_DATA_DIR, Example, load_training_data
 from bot.languages import LANGUAGES
 from bot.nlu.language_id import LanguageIdentifier
-from bot.nlu_check import check_coverage, check_data, load_training_data, parse_validate_output
 
 # Three examples per intent and language, each clearly in its language and unlike the others.
 CLEAN = {
@@ -76,10 +77,10 @@ def test_clean_data_passes(tmp_path: Path, identifier: LanguageIdentifier) -> No
 
 def test_a_thin_intent_fails_with_the_real_minimum(tmp_path: Path) -> None:
     data_dir = tmp_path / "nlu_data"
-    examples = [nlu_check.Example(f"example {n}", "greet", "en", data_dir / "en" / "greet.yml") for n in range(29)]
+    examples = [Example(f"example {n}", "greet", "en", data_dir / "en" / "greet.yml") for n in range(29)]
     problems = [str(p) for p in check_coverage(examples, ["greet"], ["en"], data_dir)]
     assert len(problems) == 1 and "thin in en: 29 examples (< 30)" in problems[0]
-    examples.append(nlu_check.Example("example 29", "greet", "en", data_dir / "en" / "greet.yml"))
+    examples.append(Example("example 29", "greet", "en", data_dir / "en" / "greet.yml"))
     assert check_coverage(examples, ["greet"], ["en"], data_dir) == []
 
 
@@ -181,7 +182,7 @@ def test_the_command_exits_1_on_a_problem_and_0_on_clean_data(tmp_path: Path, ca
 
 
 def test_the_reader_sees_every_example_of_the_real_data() -> None:
-    examples = load_training_data(nlu_check.NLU_DATA_DIR)
+    examples = load_training_data(NLU_DATA_DIR)
     assert {example.language for example in examples} == set(LANGUAGES)
     assert all(example.text and not example.text.startswith("- ") for example in examples)
 

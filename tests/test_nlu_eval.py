@@ -1,4 +1,4 @@
-"""The tuning split of `python -m bot.nlu_eval --tuning-split`: stable, a quarter, loadable by Rasa."""
+"""The tuning split of `python -m bot.devtools.nlu_eval --tuning-split`: stable, a quarter, loadable by Rasa."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.nlu_check import NLU_DATA_DIR, Example, load_training_data, read_nlu_file
-from bot.nlu_eval import TUNING_SHARE, Prediction, in_tuning_part, write_training_part
+from bot.devtools.nlu_data import NLU_DATA_DIR, Example, load_training_data, read_nlu_file
+from bot.devtools.nlu_eval_core import TUNING_SHARE, Prediction, in_tuning_part, write_training_part
 from bot.paths import PROJECT_ROOT
 
 
@@ -43,8 +43,8 @@ def test_the_split_is_the_same_in_another_process() -> None:
     texts = [f"how do I extend my visa {n}" for n in range(100)]
     here = sorted(text for text in texts if in_tuning_part(Example(text, "extend_period_of_stay", "en", Path("x"))))
     script = (
-        "import json, sys; from pathlib import Path; from bot.nlu_check import Example; "
-        "from bot.nlu_eval import in_tuning_part; texts = json.loads(sys.argv[1]); "
+        "import json, sys; from pathlib import Path; from bot.devtools.nlu_check import Example; "
+        "from bot.devtools.nlu_eval_core import in_tuning_part; texts = json.loads(sys.argv[1]); "
         "print(json.dumps(sorted(t for t in texts if in_tuning_part(Example(t, 'extend_period_of_stay', 'en', Path('y'))))))"
     )
     result = subprocess.run(
@@ -84,7 +84,7 @@ def _prediction(language: str, intent: str, predicted: str) -> Prediction:
 
 
 def test_near_domain_questions_count_as_kept_out_when_not_read_as_a_procedure() -> None:
-    from bot.nlu_eval import near_domain_rate
+    from bot.devtools.nlu_eval_reports import near_domain_rate
 
     predictions = [
         _prediction("en", "life_in_japan", "life_in_japan"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import local_servers
+from bot.devtools import local_servers
 from bot.privacy import REMOVED, redact_document_numbers
 from tests.conftest import chat, response_text, texts
 

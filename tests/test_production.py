@@ -32,7 +32,7 @@ import httpx
 import psycopg
 import pytest
 
-from bot.local_servers import free_port
+from bot.devtools.local_servers import free_port
 from bot.paths import MODELS_DIR, PROJECT_ROOT
 from bot.ports import port_holders
 from bot.production import APP_USER, PROCEDURES_DATABASE, Secrets, supervisor_rpc
@@ -164,7 +164,7 @@ def _model() -> Path:
     current = MODELS_DIR / "current.tar.gz"
     if current.exists():
         return current
-    from bot.model import ensure_model
+    from bot.devtools.model import ensure_model
 
     return ensure_model()
 

@@ -27,7 +27,7 @@ from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions
 from supervisor.xmlrpc import SupervisorTransport
 
-from bot.local_servers import free_port, stop_process
+from bot.devtools.local_servers import free_port, stop_process
 from bot.paths import PROJECT_ROOT
 from bot.ports import port_holders, port_is_free
 from bot.supervision import (

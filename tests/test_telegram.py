@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from telegram import Bot
 
 from actions.db.queries import get_procedure
+from bot.devtools.local_servers import free_port
 from bot.languages import LANGUAGES
-from bot.local_servers import free_port
 from bot.paths import PROJECT_ROOT
 from bot.telegram import texts
 from bot.telegram.chats import ChatState

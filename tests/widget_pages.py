@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import yaml
 from playwright.sync_api import Locator, Page, expect
 
-from bot.local_servers import free_port
+from bot.devtools.local_servers import free_port
 from bot.paths import PROJECT_ROOT
 
 ANSWER_MS = 30_000  # generous: a slow machine, not a performance requirement

@@ -25,6 +25,8 @@ from typing import Protocol
 
 import yaml
 
+from bot.paths import PROJECT_ROOT
+
 WRONG_ANSWER_COST = 1.0
 CLARIFIED_COST = 0.25
 UNHELPFUL_CLARIFICATION_COST = 0.5
@@ -236,10 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print every pair of thresholds scored on a rankings file, cheapest first, per language too."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m bot.nlu_calibration reports/nlu-tuning/rankings.jsonl", file=sys.stderr)
+        print("usage: python -m bot.devtools.nlu_calibration reports/nlu-tuning/rankings.jsonl", file=sys.stderr)
         return 2
     rankings = load_rankings(Path(args[0]))
-    configured = configured_thresholds(Path(__file__).resolve().parents[1] / "config.yml")
+    configured = configured_thresholds(PROJECT_ROOT / "config.yml")
     print("\n".join(grid_lines(rankings, configured, rows=len(THRESHOLDS) * len(AMBIGUITIES))))
     return 0
 

@@ -17,11 +17,9 @@ from pathlib import Path
 import httpx
 import yaml
 
-from actions.db.loader import load_database_url
-from actions.settings import CONTENT_DIR
-from bot import local_servers
+from bot.devtools import local_servers
+from bot.devtools.model import ensure_model
 from bot.languages import LANGUAGES
-from bot.model import ensure_model
 from bot.paths import PROJECT_ROOT
 
 HELD_OUT_DIR = PROJECT_ROOT / "tests" / "nlu"
@@ -93,7 +91,7 @@ def run(per_language: int = 60, concurrency: int = 8, seconds: float = 20.0) -> 
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         database_url = f"sqlite:///{workdir / 'procedures.sqlite'}"
-        load_database_url(database_url, CONTENT_DIR)
+        local_servers.load_procedures_database(database_url)
         with (
             local_servers.action_server(database_url, workdir) as actions,
             local_servers.rasa_server(model, actions.url, workdir) as rasa,

@@ -1,6 +1,6 @@
 """Check the NLU training data before training: what a trainer can get wrong by hand.
 
-`python -m bot.nlu_check` (or `make check-nlu`) prints one line per problem, with the file
+`python -m bot.devtools.nlu_check` (or `make check-nlu`) prints one line per problem, with the file
 and the example, and exits with 1 if there is any:
 
 - an intent of domain.yml that is missing, or thin (fewer than 30 examples), in a language;
@@ -33,11 +33,17 @@ from typing import Protocol
 
 import yaml
 
+from bot.devtools.nlu_data import (
+    HELD_OUT_DIR,
+    NLU_DATA_DIR,
+    Example,
+    load_held_out,
+    load_training_data,
+    strip_annotations,
+)
 from bot.languages import LANGUAGES
 from bot.paths import PROJECT_ROOT, rasa_executable
 
-NLU_DATA_DIR = PROJECT_ROOT / "nlu_data"
-HELD_OUT_DIR = PROJECT_ROOT / "tests" / "nlu"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 
 MIN_EXAMPLES = 30
@@ -51,19 +57,8 @@ NEAR_DUPLICATE_MIN_LENGTH = 12
 
 _CJK = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
-_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 _PUNCTUATION_OR_SPACE = re.compile(r"[\W_]+")
 _PAYLOAD_INTENT = re.compile(r"/(\w+)")
-
-
-@dataclass(frozen=True)
-class Example:
-    """One training (or held-out) example: its text, intent, language and file."""
-
-    text: str
-    intent: str
-    language: str
-    path: Path
 
 
 @dataclass(frozen=True)
@@ -101,47 +96,6 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(PROJECT_ROOT))
     except ValueError:
         return str(path)
-
-
-def strip_annotations(text: str) -> str:
-    """Return an example's text without Rasa entity markup ("[Tokyo](city)" -> "Tokyo")."""
-    return _ANNOTATION.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
-
-
-def read_nlu_file(path: Path, language: str) -> list[Example]:
-    """Return the intent examples of one Rasa YAML NLU file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    examples: list[Example] = []
-    for block in data.get("nlu") or []:
-        intent = block.get("intent") if isinstance(block, dict) else None
-        if not intent:
-            continue
-        raw = block.get("examples") or ""
-        if isinstance(raw, str):
-            texts = [line.strip()[2:] for line in raw.splitlines() if line.strip().startswith("- ")]
-        else:
-            texts = [item.get("text", "") if isinstance(item, dict) else str(item) for item in raw]
-        examples.extend(Example(strip_annotations(text).strip(), intent, language, path) for text in texts)
-    return examples
-
-
-def load_training_data(data_dir: Path, languages: Sequence[str] = LANGUAGES) -> list[Example]:
-    """Return every example under ``data_dir/<language>/*.yml``."""
-    examples: list[Example] = []
-    for language in languages:
-        for path in sorted((data_dir / language).glob("*.y*ml")):
-            examples.extend(read_nlu_file(path, language))
-    return examples
-
-
-def load_held_out(held_out_dir: Path, languages: Sequence[str] = LANGUAGES) -> list[Example]:
-    """Return the held-out messages of ``held_out_dir/<language>.yml``."""
-    examples: list[Example] = []
-    for language in languages:
-        path = held_out_dir / f"{language}.yml"
-        if path.exists():
-            examples.extend(read_nlu_file(path, language))
-    return examples
 
 
 def load_domain_intents(domain_path: Path) -> list[str]:
@@ -425,7 +379,7 @@ def run_rasa_validate(
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the command-line options."""
-    parser = argparse.ArgumentParser(prog="python -m bot.nlu_check", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.devtools.nlu_check", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=NLU_DATA_DIR, help="training data folder (nlu_data)")
     parser.add_argument("--held-out", type=Path, default=HELD_OUT_DIR, help="held-out folder (tests/nlu)")
     parser.add_argument("--domain", type=Path, default=DOMAIN_FILE, help="domain file with the intent list")

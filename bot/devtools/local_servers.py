@@ -23,6 +23,22 @@ from bot.paths import PROJECT_ROOT, rasa_executable
 START_TIMEOUT_SECONDS = 600.0
 
 
+def load_procedures_database(database_url: str) -> None:
+    """Create and load a procedures database the way `make db` does (`jra db load`, in a subprocess).
+
+    The tools start the action server and the Rasa server as processes; they load the database
+    through the same command too, so that they never import the action server's code.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "load"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
 @dataclass(frozen=True)
 class Server:
     """A running server: its URL and its process id (for memory measurements)."""

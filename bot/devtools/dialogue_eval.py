@@ -21,11 +21,9 @@ from typing import Any
 import httpx
 import yaml
 
-from actions.db.loader import load_database_url
-from actions.settings import CONTENT_DIR
-from bot import local_servers
+from bot.devtools import local_servers
+from bot.devtools.model import ensure_model
 from bot.languages import LANGUAGES
-from bot.model import ensure_model
 from bot.paths import PROJECT_ROOT
 
 CONVERSATIONS = PROJECT_ROOT / "tests" / "dialogue" / "conversations.yml"
@@ -170,7 +168,7 @@ def run(path: Path, rasa_url: str | None = None) -> int:
         with tempfile.TemporaryDirectory() as workdir_name:
             workdir = Path(workdir_name)
             database_url = f"sqlite:///{workdir / 'procedures.sqlite'}"
-            load_database_url(database_url, CONTENT_DIR)
+            local_servers.load_procedures_database(database_url)
             with (
                 local_servers.action_server(database_url, workdir, extra_env={"ASSISTANT_TODAY": today}) as actions,
                 local_servers.rasa_server(model, actions.url, workdir) as rasa,
