@@ -34,7 +34,8 @@ def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -
     """Send a procedure short first: summary, steps, documents, conditions, then the official link.
 
     The conditions (who it is for, the cases, the exceptions) come after the steps and the
-    documents because the steps point to them ("the exceptions below").
+    documents because the steps point to them ("the exceptions below"). The link, the answer's
+    last message, asks the front ends for "Was this helpful? 👍 / 👎" (bot/feedback.py).
     """
     if answer.fell_back:
         dispatcher.utter_message(response="utter_content_in_english")
@@ -45,7 +46,7 @@ def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -
         dispatcher.utter_message(response="utter_procedure_documents", documents=bulleted(answer.documents))
     if answer.conditions:
         dispatcher.utter_message(response="utter_procedure_conditions", conditions=bulleted(answer.conditions))
-    dispatcher.utter_message(response="utter_procedure_link", links=links_text(answer))
+    dispatcher.utter_message(response="utter_procedure_link", links=links_text(answer), feedback=True)
 
 
 def fetch_procedure(dispatcher: CollectingDispatcher, key: str, language: str) -> ProcedureAnswer | None:

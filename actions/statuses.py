@@ -98,5 +98,5 @@ class ActionAnswerStatus(Action):
             examples=status.examples,
             periods=periods,
         )
-        dispatcher.utter_message(response="utter_general_guidance")
+        dispatcher.utter_message(response="utter_general_guidance", feedback=True)
         return []

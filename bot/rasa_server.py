@@ -18,12 +18,18 @@ Three changes to Rasa 3.6:
   its own on the REST channel, and the socket.io channel emits custom payloads as keyword
   arguments, so they reach the client empty (RasaHQ/rasa#8445). The slot is read when each
   message is sent, after the action that wrote it; a conversation without one yet sends none.
+- A bot message whose action asked for feedback (`dispatcher.utter_message(...,
+  feedback=True)`, kept by Rasa in the BotUttered event's metadata) also carries
+  `"feedback": true` (bot/feedback.py), so the front ends draw "Was this helpful? 👍 / 👎"
+  under it. The channels send a text's paragraphs as messages of their own; only the last
+  part of the message carries the flag, so the row is drawn once, under the end of the answer.
 """
 
 from __future__ import annotations
 
 import contextvars
 import sys
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -34,8 +40,10 @@ from rasa.core.actions.action import RemoteAction, create_bot_utterance
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.socketio import SocketIOOutput
 from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import BotUttered
 from rasa.shared.exceptions import RasaException
 
+from bot.feedback import FEEDBACK_KEY
 from bot.languages import normalize_language
 
 UNAVAILABLE_RESPONSE = "utter_temporarily_unavailable"
@@ -45,11 +53,26 @@ _unreachable: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 _run_remote_action = RemoteAction.run
 _handle_message = MessageProcessor.handle_message
 _run_prediction_loop = MessageProcessor._run_prediction_loop
-# The language of the conversation whose bot messages are being sent.
-_reply_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("reply_language", default=None)
-_send_bot_messages = MessageProcessor._send_bot_messages
 _collected_message = CollectingOutputChannel._message
 _emit_socketio_message = SocketIOOutput._send_message
+
+
+@dataclass
+class _Reply:
+    """The bot message being sent: the metadata its parts carry, and its parts held back.
+
+    Without feedback every part goes out at once with the language. With feedback the parts
+    are held until the whole message has been built, so that only the last one carries the flag.
+    """
+
+    language: str | None
+    feedback: bool = False
+    collected: list[dict[str, Any]] = field(default_factory=list)
+    emitted: list[tuple[SocketIOOutput, str, Any]] = field(default_factory=list)
+
+
+# The bot message being sent (None outside the sending of a turn's messages).
+_reply: contextvars.ContextVar[_Reply | None] = contextvars.ContextVar("reply", default=None)
 
 
 @lru_cache(maxsize=1)
@@ -102,45 +125,80 @@ async def _run_prediction_loop_or_apologise(self: MessageProcessor, output_chann
     response["utter_action"] = UNAVAILABLE_RESPONSE
     uttered = create_bot_utterance(response)
     tracker.update(uttered)
-    await _send_bot_messages_with_language([uttered], tracker, output_channel)
+    await _send_bot_messages_with_metadata([uttered], tracker, output_channel)
     unreachable.clear()
 
 
-def with_language(message: dict[str, Any], language: str | None) -> dict[str, Any]:
-    """Return ``message`` carrying the conversation's language in its metadata (unchanged without one)."""
-    if language is None:
+def with_metadata(message: dict[str, Any], language: str | None, feedback: bool = False) -> dict[str, Any]:
+    """Return ``message`` carrying the conversation's language and the feedback flag in its metadata.
+
+    Unchanged without a language and without feedback.
+    """
+    added: dict[str, Any] = {}
+    if language is not None:
+        added[LANGUAGE_SLOT] = language
+    if feedback:
+        added[FEEDBACK_KEY] = True
+    if not added:
         return message
-    return {**message, "metadata": {**(message.get("metadata") or {}), LANGUAGE_SLOT: language}}
+    return {**message, "metadata": {**(message.get("metadata") or {}), **added}}
 
 
-async def _send_bot_messages_with_language(events: list[Any], tracker: Any, output_channel: Any) -> None:
-    """Send the bot messages of ``events`` as Rasa does, each carrying the conversation's language."""
-    token = _reply_language.set(normalize_language(tracker.get_slot(LANGUAGE_SLOT)))
-    try:
-        await _send_bot_messages(events, tracker, output_channel)
-    finally:
-        _reply_language.reset(token)
+async def _send_bot_messages_with_metadata(events: list[Any], tracker: Any, output_channel: Any) -> None:
+    """Send the bot messages of ``events`` as Rasa does, each with the conversation's language,
+    and the answers that asked for it with the feedback flag on their last part."""
+    language = normalize_language(tracker.get_slot(LANGUAGE_SLOT))
+    for event in events:
+        if not isinstance(event, BotUttered):
+            continue
+        reply = _Reply(language, feedback=bool((event.metadata or {}).get(FEEDBACK_KEY)))
+        token = _reply.set(reply)
+        try:
+            await output_channel.send_response(tracker.sender_id, event.message())
+        finally:
+            _reply.reset(token)
+        if reply.collected:  # REST: the parts are in the channel's list already
+            reply.collected[-1].setdefault("metadata", {})[FEEDBACK_KEY] = True
+        for number, (channel, socket_id, response) in enumerate(reply.emitted, start=1):
+            await _emit_socketio_message(
+                channel, socket_id, with_metadata(response, language, feedback=number == len(reply.emitted))
+            )
 
 
-def _collected_message_with_language(*args: Any, **kwargs: Any) -> dict[str, Any]:
+def _collected_message_with_metadata(*args: Any, **kwargs: Any) -> dict[str, Any]:
     """Build a REST channel reply as Rasa does, with the conversation's language."""
-    return with_language(_collected_message(*args, **kwargs), _reply_language.get())
+    reply = _reply.get()
+    if reply is None:
+        return _collected_message(*args, **kwargs)
+    message = with_metadata(_collected_message(*args, **kwargs), reply.language)
+    if reply.feedback:
+        reply.collected.append(message)  # the last part gets the flag once all are built
+    return message
 
 
-async def _emit_socketio_message_with_language(self: SocketIOOutput, socket_id: str, response: Any) -> None:
-    """Emit a socket.io `bot_uttered` as Rasa does, with the conversation's language."""
-    await _emit_socketio_message(self, socket_id, with_language(response, _reply_language.get()))
+async def _emit_socketio_message_with_metadata(self: SocketIOOutput, socket_id: str, response: Any) -> None:
+    """Emit a socket.io `bot_uttered` as Rasa does, with the conversation's language.
+
+    The parts of an answer that asked for feedback are held until the answer is complete.
+    """
+    reply = _reply.get()
+    if reply is None:
+        await _emit_socketio_message(self, socket_id, response)
+    elif reply.feedback:
+        reply.emitted.append((self, socket_id, response))
+    else:
+        await _emit_socketio_message(self, socket_id, with_metadata(response, reply.language))
 
 
 def install() -> None:
-    """Put the compiled response validator, the apology and the reply language in place."""
+    """Put the compiled response validator, the apology and the reply metadata in place."""
     RemoteAction._validate_action_result = _validate_action_result
     RemoteAction.run = _run_remote_action_noting_failures
     MessageProcessor.handle_message = _handle_message_noting_failures
     MessageProcessor._run_prediction_loop = _run_prediction_loop_or_apologise
-    MessageProcessor._send_bot_messages = staticmethod(_send_bot_messages_with_language)
-    CollectingOutputChannel._message = staticmethod(_collected_message_with_language)
-    SocketIOOutput._send_message = _emit_socketio_message_with_language
+    MessageProcessor._send_bot_messages = staticmethod(_send_bot_messages_with_metadata)
+    CollectingOutputChannel._message = staticmethod(_collected_message_with_metadata)
+    SocketIOOutput._send_message = _emit_socketio_message_with_metadata
 
 
 def main() -> None:

@@ -36,8 +36,11 @@ SLOTS = frozenset(DOMAIN["slots"])
 # Rasa fills a response with this pattern (rasa.core.nlg.interpolator); text in braces that spans
 # lines or nests, such as a button's JSON payload, is left alone.
 PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
-# Keyword arguments of CollectingDispatcher.utter_message that are not values for placeholders.
-DISPATCHER_ARGUMENTS = frozenset({"text", "image", "json_message", "template", "response", "attachment", "buttons", "elements"})
+# Keyword arguments of CollectingDispatcher.utter_message that are not values for placeholders
+# (`feedback` asks the front ends for "Was this helpful? 👍 / 👎", bot/feedback.py).
+DISPATCHER_ARGUMENTS = frozenset(
+    {"text", "image", "json_message", "template", "response", "attachment", "buttons", "elements", "feedback"}
+)
 RESPONSE_NAME = re.compile(r"utter_\w+")
 
 

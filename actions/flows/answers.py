@@ -24,6 +24,7 @@ from actions.db.queries import get_labels, office_for_prefecture
 from actions.flows.catalog import UNSURE, FlowSpec
 from actions.flows.common import BABEL_LOCALES, LAST_FLOW, REPAIR_ATTEMPTS, long_date
 from actions.language import reply_language
+from bot.feedback import FEEDBACK_KEY
 
 ANSWERED_FACTS = "answered_facts"
 DATE_SLOTS = frozenset({"lost_noticed_date", "stay_end_date", "birth_date"})
@@ -46,11 +47,16 @@ class Answer:
         self.key_line = len(self.messages)
         self.add(response, **values)
 
-    def send(self, dispatcher: CollectingDispatcher, key_line_only: bool = False) -> None:
-        """Send every message, or only the key line (the deadline or the outcome)."""
+    def send(self, dispatcher: CollectingDispatcher, key_line_only: bool = False, feedback: bool = False) -> None:
+        """Send every message, or only the key line (the deadline or the outcome).
+
+        With ``feedback`` the last message asks the front ends for "Was this helpful? 👍 / 👎"
+        (bot/feedback.py).
+        """
         messages = self.messages[self.key_line : self.key_line + 1] if key_line_only else self.messages
-        for response, values in messages:
-            dispatcher.utter_message(response=response, **values)
+        for number, (response, values) in enumerate(messages, start=1):
+            flag = {FEEDBACK_KEY: True} if feedback and number == len(messages) else {}
+            dispatcher.utter_message(response=response, **values, **flag)
 
 
 def describe_value(slot: str, value: Any, language: str, labels: dict[str, str], session: Session) -> str:
@@ -115,7 +121,7 @@ class FlowAnswer(Action, ABC):
         """Compose the answer from the slots; None when the procedures database failed (already said)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        """Say what changed (after a correction), send the answer, and remember the flow."""
+        """Say what changed (after a correction), send the answer with the 👍 / 👎 request, and remember the flow."""
         language = reply_language(tracker)
         changes = changed_facts(tracker, self.flow)
         answer = self.compose(dispatcher, tracker, language)
@@ -124,6 +130,6 @@ class FlowAnswer(Action, ABC):
         described = describe_changes(changes, language) if changes else None
         if described:
             dispatcher.utter_message(response="utter_fact_changed", changes=described)
-        answer.send(dispatcher)
+        answer.send(dispatcher, feedback=True)
         facts = {slot: tracker.get_slot(slot) for slot in self.flow.facts}
         return [SlotSet(LAST_FLOW, self.flow.key), SlotSet(ANSWERED_FACTS, facts), SlotSet(REPAIR_ATTEMPTS, None)]

@@ -35,6 +35,7 @@ from actions.db.queries import get_labels
 from actions.flows.catalog import SWITCHABLE, UNSURE, FlowSpec, flow_by_form, flow_by_intent, flow_by_key
 from actions.language import reply_language
 from actions.parsing import is_unsure, parse_date
+from bot.feedback import FEEDBACK_INTENTS
 
 JAPAN = ZoneInfo("Asia/Tokyo")
 BABEL_LOCALES = {"en": "en", "ru": "ru", "uk": "uk", "zh": "zh_Hans", "ja": "ja"}
@@ -42,8 +43,9 @@ REQUESTED_SLOT = "requested_slot"
 REPAIR_ATTEMPTS = "repair_attempts"
 LAST_FLOW = "last_flow"
 PENDING_FLOW = "pending_flow"
-# Messages that steer the conversation: never an answer, the rules handle them.
-STEERING_INTENTS = frozenset({"stop", "change_language", "switch_flow", "resume_flow", "repeat"})
+# Messages that steer the conversation: never an answer, the rules handle them. A 👍 / 👎 under
+# an earlier answer is one (bot/feedback.py): thanked or apologised for, then the flow goes on.
+STEERING_INTENTS = frozenset({"stop", "change_language", "switch_flow", "resume_flow", "repeat", *FEEDBACK_INTENTS})
 # Messages that are meant as an answer even when nothing can be read from them.
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "unsure", "nlu_fallback"})
 # Messages that are never an answer to a form's question, however short.

@@ -41,6 +41,7 @@ from bot.devtools.nlu_data import (
     load_training_data,
     strip_annotations,
 )
+from bot.feedback import FEEDBACK_INTENTS
 from bot.languages import LANGUAGES
 from bot.paths import PROJECT_ROOT, rasa_executable
 
@@ -108,9 +109,10 @@ def load_domain_intents(domain_path: Path) -> list[str]:
 
 
 def load_button_intents(domain_path: Path) -> set[str]:
-    """Return the intents that the domain's buttons send as payloads ("/inform{...}")."""
+    """Return the intents that buttons send as payloads: the domain's buttons ("/inform{...}")
+    and the front ends' "Was this helpful? 👍 / 👎" buttons (bot/feedback.py)."""
     domain = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
-    intents: set[str] = set()
+    intents: set[str] = set(FEEDBACK_INTENTS)
     for variations in (domain.get("responses") or {}).values():
         for variation in variations or []:
             for button in (variation or {}).get("buttons") or []:

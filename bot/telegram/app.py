@@ -32,9 +32,11 @@ from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.telegram import texts
 from bot.telegram.chats import ChatState, PerChatUpdateProcessor
 from bot.telegram.handlers import (
+    FEEDBACK_PAYLOAD,
     LANGUAGE_PAYLOAD,
     BotServices,
     button_pressed,
+    feedback_chosen,
     help_command,
     language_chosen,
     language_command,
@@ -117,6 +119,7 @@ def build_application(settings: TelegramSettings) -> Application:
                 MessageHandler(filters.TEXT, text_message),
                 MessageHandler(filters.ATTACHMENT, not_text),
                 CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PAYLOAD),
+                CallbackQueryHandler(feedback_chosen, pattern=FEEDBACK_PAYLOAD),
                 CallbackQueryHandler(button_pressed),
             ],
         }

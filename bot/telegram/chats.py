@@ -16,6 +16,8 @@ from telegram.ext import BaseUpdateProcessor
 # Payloads longer than Telegram's callback data that one chat keeps for its buttons.
 KEPT_PAYLOADS = 50
 KEPT_PAYLOAD_PREFIX = "#"
+# Answers of one chat whose 👍 / 👎 was pressed, kept so that a second press is not sent.
+KEPT_RATINGS = 50
 # Updates that may wait for their chat's turn, per update being worked on.
 WAITING_PER_WORKER = 64
 
@@ -38,6 +40,7 @@ class ChatState:
     warned: bool = False
     payloads: OrderedDict[str, str] = field(default_factory=OrderedDict)
     payload_keys: itertools.count = field(default_factory=itertools.count)
+    rated: deque[int] = field(default_factory=lambda: deque(maxlen=KEPT_RATINGS))
 
     def admit(self, now: float, limit: int, window: float) -> Admission:
         """Count an update at ``now`` against ``limit`` updates per ``window`` seconds."""
@@ -59,6 +62,13 @@ class ChatState:
         while len(self.payloads) > KEPT_PAYLOADS:
             self.payloads.popitem(last=False)
         return key
+
+    def rate(self, message_id: int) -> bool:
+        """Note that the answer ``message_id`` was rated; False if it already was (a double tap)."""
+        if message_id in self.rated:
+            return False
+        self.rated.append(message_id)
+        return True
 
     def payload(self, callback_data: str) -> str | None:
         """Return the payload a pressed button stands for; None for a key no longer kept."""

@@ -16,15 +16,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Message as TelegramMessage
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackContext, ExtBot
 
+from bot.feedback import FEEDBACK_PAYLOADS
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, normalize_language
 from bot.telegram import texts
 from bot.telegram.chats import Admission, ChatState
 from bot.telegram.rasa_client import RasaClient, RasaUnavailable, conversation_language
-from bot.telegram.rendering import Outgoing, escape, plain_text, render_reply
+from bot.telegram.rendering import Outgoing, escape, plain_text, render_reply, without_feedback
 from bot.telegram.settings import TelegramSettings
 from bot.telegram.texts import Message
 
@@ -37,6 +39,8 @@ NO_LINK_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # The language buttons in two rows, three then two, in the order of LANGUAGES.
 LANGUAGE_KEYBOARD_ROWS = (LANGUAGES[:3], LANGUAGES[3:])
 LANGUAGE_PAYLOAD = re.compile(r'^/change_language\{"language": "(?P<language>[a-z]{2})"\}$')
+# The "Was this helpful?" buttons' callback data: the payloads for Rasa (bot/feedback.py).
+FEEDBACK_PAYLOAD = re.compile("^(?:" + "|".join(re.escape(payload) for payload in FEEDBACK_PAYLOADS) + ")$")
 
 
 class BotServices:
@@ -140,10 +144,10 @@ async def answer_quietly(query: CallbackQuery) -> None:
         logger.info("Could not answer a button press: %s", type(error).__name__)
 
 
-async def remove_keyboard(query: CallbackQuery) -> None:
-    """Take the keyboard off the message whose button was pressed, so it is pressed once."""
+async def remove_keyboard(query: CallbackQuery, keep: InlineKeyboardMarkup | None = None) -> None:
+    """Take the keyboard off the message whose button was pressed (or leave only ``keep``), so it is pressed once."""
     try:
-        await query.edit_message_reply_markup(reply_markup=None)
+        await query.edit_message_reply_markup(reply_markup=keep)
     except TelegramError as error:
         logger.debug("Could not remove a keyboard: %s", type(error).__name__)
 
@@ -235,6 +239,23 @@ async def button_pressed(update: Update, context: Context) -> None:
         return
     await remove_keyboard(query)
     await converse(update, context, payload)
+
+
+async def feedback_chosen(update: Update, context: Context) -> None:
+    """Send a 👍 or 👎 under an answer to Rasa, as the user's message.
+
+    The press is answered and the feedback row taken off the answer first (its other buttons
+    stay), so an answer is rated once; Rasa thanks or apologises in the conversation's language.
+    """
+    query = update.callback_query
+    if query is None or context.chat_data is None:
+        return
+    await answer_quietly(query)
+    message = query.message if isinstance(query.message, TelegramMessage) else None
+    if query.data not in FEEDBACK_PAYLOADS or message is None or not context.chat_data.rate(message.message_id):
+        return
+    await remove_keyboard(query, keep=without_feedback(message.reply_markup))
+    await converse(update, context, query.data)
 
 
 async def report_error(update: object, context: Context) -> None:

@@ -10,6 +10,10 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.feedback import FEEDBACK_KEY, FEEDBACK_PAYLOADS
+from bot.languages import normalize_language
+from bot.telegram.texts import feedback_labels
+
 # Telegram's limits: message text after entity parsing, and a button's callback data in bytes.
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
@@ -201,12 +205,45 @@ def keyboard(buttons: list[dict[str, Any]], store: Callable[[str], str]) -> Inli
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def feedback_row(language: str | None) -> list[InlineKeyboardButton]:
+    """Return the "Was this helpful?" row: 👍 and 👎 in ``language``, whose callback data is the
+    payload for Rasa ("/feedback_helpful", well under Telegram's 64 bytes)."""
+    return [
+        InlineKeyboardButton(label, callback_data=payload)
+        for label, payload in zip(feedback_labels(language), FEEDBACK_PAYLOADS, strict=True)
+    ]
+
+
+def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """Return a keyboard without its feedback row (None when nothing else is left)."""
+    rows = [
+        list(row)
+        for row in (markup.inline_keyboard if markup else ())
+        if not any(button.callback_data in FEEDBACK_PAYLOADS for button in row)
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def asks_for_feedback(reply: dict[str, Any]) -> bool:
+    """Tell whether a Rasa reply is the end of an answer that asks "Was this helpful?" (bot/rasa_server.py)."""
+    metadata = reply.get("metadata")
+    return isinstance(metadata, dict) and metadata.get(FEEDBACK_KEY) is True
+
+
 def render_reply(reply: dict[str, Any], store: Callable[[str], str]) -> list[Outgoing]:
-    """Turn one Rasa reply into Telegram messages; its keyboard goes on the last one."""
+    """Turn one Rasa reply into Telegram messages; its keyboard goes on the last one.
+
+    A reply that asks for feedback gets the 👍 / 👎 row under its buttons, in the language the
+    reply carries.
+    """
     pieces = [str(reply[key]) for key in ("text", "image") if reply.get(key)]
     markup = to_html("\n".join(pieces))
     parts = split_html(markup) if markup.strip() else []
     buttons = keyboard(list(reply.get("buttons") or []), store)
+    if asks_for_feedback(reply):
+        language = normalize_language(str(reply["metadata"].get("language") or ""))
+        rows = [*(buttons.inline_keyboard if buttons else ()), feedback_row(language)]
+        buttons = InlineKeyboardMarkup(rows)
     if buttons and not parts:
         parts = [KEYBOARD_ONLY_TEXT]
     return [Outgoing(part, buttons if number == len(parts) else None) for number, part in enumerate(parts, start=1)]

@@ -28,11 +28,16 @@ class TextsError(ValueError):
     """texts.yml lacks a sentence or a language."""
 
 
+# The labels of the "Was this helpful?" buttons, 👍 first (bot/feedback.py's intents, in order).
+FEEDBACK_LABELS = ("helpful", "not_helpful")
+
+
 @dataclass(frozen=True)
 class Texts:
-    """Every front-end sentence: messages, command descriptions and language names."""
+    """Every front-end sentence: messages, feedback buttons, command descriptions and language names."""
 
     messages: dict[str, dict[str, str]]
+    feedback: dict[str, dict[str, str]]
     commands: dict[str, dict[str, str]]
     language_names: dict[str, str]
 
@@ -54,9 +59,12 @@ def load_texts() -> Texts:
     missing = [message.value for message in Message if message.value not in messages]
     if missing:
         raise TextsError(f"{TEXTS_FILE.name}: messages lack {', '.join(missing)}")
+    feedback_entries = data.get("feedback") or {}
+    feedback = {key: _in_every_language(f"feedback.{key}", feedback_entries.get(key)) for key in FEEDBACK_LABELS}
     commands = {key: _in_every_language(f"commands.{key}", entry) for key, entry in (data.get("commands") or {}).items()}
     return Texts(
         messages=messages,
+        feedback=feedback,
         commands=commands,
         language_names=_in_every_language("language_names", data.get("language_names")),
     )
@@ -66,6 +74,13 @@ def message(key: Message, language: str | None) -> str:
     """Return one of the front end's sentences in ``language`` (English if unknown)."""
     translations = load_texts().messages[key.value]
     return translations.get(language or DEFAULT_LANGUAGE, translations[DEFAULT_LANGUAGE])
+
+
+def feedback_labels(language: str | None) -> tuple[str, str]:
+    """Return the labels of the 👍 and 👎 buttons in ``language`` (English if unknown)."""
+    feedback = load_texts().feedback
+    chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return feedback["helpful"][chosen], feedback["not_helpful"][chosen]
 
 
 def command_descriptions(language: str) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ The page server builds it on each request from the files it is made of, so an ed
 the next reload. Everything goes into one function scope: the vendored socket.io client never
 becomes a page global (a host page may have its own, or an AMD loader), and the texts and
 styles need no second request. The list of languages is bot/languages.py's, as everywhere
-else. The result is ASCII only, so a site whose pages are in Shift_JIS that copies the file to
+else, and the feedback buttons' metadata key and payloads are bot/feedback.py's. The result is ASCII only, so a site whose pages are in Shift_JIS that copies the file to
 its own server cannot garble it.
 
 Save a copy for another web server with:
@@ -19,6 +19,7 @@ import re
 import sys
 from pathlib import Path
 
+from bot.feedback import FEEDBACK_KEY, FEEDBACK_PAYLOADS
 from bot.languages import LANGUAGES
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -42,6 +43,7 @@ var LANGUAGES = {languages};
 var TEXTS = {texts};
 var STYLES = {css};
 var DEFAULTS = {defaults};
+var FEEDBACK = {feedback};
 {sources}
 }})();
 }})();
@@ -70,6 +72,7 @@ def build_widget(rasa_url: str) -> str:
         texts=json.dumps(load_texts(), ensure_ascii=True, separators=(",", ":")),
         css=json.dumps((WIDGET_DIR / "widget.css").read_text(encoding="utf-8"), ensure_ascii=True),
         defaults=json.dumps({"serverUrl": rasa_url}, ensure_ascii=True),
+        feedback=json.dumps({"key": FEEDBACK_KEY, "payloads": list(FEEDBACK_PAYLOADS)}, ensure_ascii=True),
         sources="\n".join((WIDGET_DIR / name).read_text(encoding="utf-8") for name in SOURCES),
     )
 

@@ -5,11 +5,18 @@
      TEXTS     every sentence the widget shows, per language (widget/texts.json);
      STYLES    its styles (widget/widget.css), put into the widget's shadow root;
      DEFAULTS  the Rasa server URL of the page server that served the bundle;
+     FEEDBACK  the metadata key of an answer that asks "Was this helpful?" and the payloads of
+               its thumbs-up / thumbs-down buttons, from bot/feedback.py;
    after helpers.js, config.js, connection.js and view.js.
    Everything the bot or the user wrote is inserted as text nodes; only http(s) links become
    elements, and the host page's styles cannot reach into the shadow root. */
 
 var ANSWER_TIMEOUT_MS = 30000;
+// The "Was this helpful?" buttons under an answer: what each shows and sends (bot/feedback.py).
+var RATINGS = [
+  { value: "helpful", icon: "\ud83d\udc4d", label: "helpful", payload: FEEDBACK.payloads[0] },
+  { value: "notHelpful", icon: "\ud83d\udc4e", label: "notHelpful", payload: FEEDBACK.payloads[1] }
+];
 
 function ChatWidget(config) {
   var store = new Store(config.persist, STORE_PREFIX + config.serverUrl);
@@ -104,9 +111,41 @@ function ChatWidget(config) {
     return translate(item);
   }
 
+  // "Was this helpful?" with thumbs up / down under an answer that asks for it. It is not a quick reply: it
+  // stays until it is used, whatever the user writes meanwhile, and is used once; the choice
+  // stays shown (aria-pressed) and both buttons stay focusable but do nothing more.
+  function renderFeedback(message) {
+    var item = element("li", "feedback", { role: "group", "data-t-aria": "feedbackQuestion" });
+    item.appendChild(element("span", "feedback-question", { "data-t": "feedbackQuestion", "aria-hidden": "true" }));
+    RATINGS.forEach(function (rating) {
+      var button = element("button", "", { "data-rating": rating.value, "data-t-aria": rating.label, "data-t-title": rating.label });
+      button.type = "button";
+      button.textContent = rating.icon;
+      button.addEventListener("click", function () { rate(message, rating, item); });
+      item.appendChild(button);
+    });
+    showRating(item, message.rated);
+    return translate(item);
+  }
+
+  function showRating(item, rated) {
+    item.querySelectorAll("button").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.getAttribute("data-rating") === rated));
+      if (rated) { button.setAttribute("aria-disabled", "true"); }
+    });
+  }
+
+  function rate(message, rating, item) {
+    if (message.rated) { return; }
+    message.rated = rating.value;
+    showRating(item, rating.value);
+    queue({ from: "user", text: rating.icon, payload: rating.payload });
+  }
+
   function appendToLog(message) {
     ui.log.appendChild(renderMessage(message));
     if (message.buttons && message.buttons.length) { ui.log.appendChild(renderReplies(message)); }
+    if (message.feedback) { ui.log.appendChild(renderFeedback(message)); }
   }
 
   function renderLog() {
@@ -194,6 +233,7 @@ function ChatWidget(config) {
         return button && typeof button.title === "string" && typeof button.payload === "string";
       }).map(function (button) { return { title: button.title, payload: button.payload }; });
     }
+    if (data.metadata && typeof data.metadata === "object" && data.metadata[FEEDBACK.key] === true) { message.feedback = true; }
     var attachment = data.attachment;
     if (attachment && attachment.type === "image" && attachment.payload && safeUrl(String(attachment.payload.src))) {
       message.image = safeUrl(String(attachment.payload.src));
