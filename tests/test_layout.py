@@ -9,7 +9,10 @@ from bot.paths import PROJECT_ROOT
 
 BOT = PROJECT_ROOT / "bot"
 DEVTOOLS = BOT / "devtools"
-# The CLI offers `jra model` and `jra bench`; nothing else that runs in production needs the tools.
+TRAINER = BOT / "trainer"
+# The CLI offers `jra model` and `jra bench`, and the trainers' workbench (bot/trainer/: inbox,
+# example saver, console) checks, saves and evaluates training data as `make check-nlu` and
+# `make evaluate` do; nothing else that runs in production needs the tools.
 MAY_USE_DEVTOOLS = {BOT / "cli.py"}
 
 
@@ -40,7 +43,11 @@ def test_the_developer_tools_never_import_the_action_servers_code() -> None:
 
 
 def test_only_the_cli_reaches_into_the_developer_tools() -> None:
-    runtime = [path for path in sorted(BOT.rglob("*.py")) if DEVTOOLS not in path.parents and path not in MAY_USE_DEVTOOLS]
+    runtime = [
+        path
+        for path in sorted(BOT.rglob("*.py"))
+        if DEVTOOLS not in path.parents and TRAINER not in path.parents and path not in MAY_USE_DEVTOOLS
+    ]
     assert offenders(runtime, "bot.devtools") == []
 
 
