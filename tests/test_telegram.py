@@ -25,6 +25,7 @@ from telegram import Bot
 
 from actions.db.queries import get_procedure
 from bot.devtools.local_servers import free_port
+from bot.feedback import FEEDBACK_PAYLOADS
 from bot.languages import LANGUAGES
 from bot.paths import PROJECT_ROOT
 from bot.telegram import texts
@@ -35,6 +36,7 @@ from bot.telegram.texts import Message
 from tests.conftest import DOMAIN, chat, response_text
 from tests.telegram_fakes import STARTUP_SECONDS, TOKEN, FakeRasa, front_end, new_chat, words
 from tests.telegram_stub import BotApiStub, SentMessage
+from tests.tracker_events import TRACKER_FILE, user_intents, wait_for_intent
 
 # Every test here starts the front end as a process (or needs the Rasa server).
 pytestmark = pytest.mark.slow
@@ -257,10 +259,47 @@ def test_four_topics_are_answered_in_the_users_language_with_links(
         assert any(f'<a href="{link.url}">' in message.html for message in sent), link.url
     assert all(message.parse_mode == "HTML" for message in sent)
     assert all(not message.buttons() for message in sent[:-1]), "every pressed keyboard was taken off"
-    # The answer ends with buttons for the natural next questions.
-    assert [b["callback_data"] for b in sent[-1].buttons()] == ["/find_immigration_office", "/contact_information_center"]
+    # The answer ends with buttons for the natural next questions, then "Was this helpful?".
+    assert [b["callback_data"] for b in sent[-1].buttons()] == [
+        "/find_immigration_office",
+        "/contact_information_center",
+        *FEEDBACK_PAYLOADS,
+    ]
     typing = [call for call in telegram.calls("sendChatAction") if call.params["chat_id"] == chat_id]
     assert typing and typing[0].params["action"] == "typing"
+
+
+def feedback_payloads(message: SentMessage) -> list[str]:
+    return [str(b.get("callback_data")) for b in message.buttons() if b.get("callback_data") in FEEDBACK_PAYLOADS]
+
+
+@pytest.mark.parametrize(("language", "pressed"), [("uk", 1), ("ja", 0)])
+def test_an_answer_asks_whether_it_helped_and_a_press_is_answered_taken_off_and_kept(
+    telegram: BotApiStub, rasa_workdir: Path, language: str, pressed: int
+) -> None:
+    chat_id = new_chat()
+    question = SINGLE_TURN_QUESTIONS["permanent_residence"][LANGUAGES.index(language)]
+    telegram.send_text(chat_id, question, language_code="en")
+    answer = telegram.wait_for(
+        lambda: next((m for m in telegram.messages(chat_id) if feedback_payloads(m)), None), "the answer's feedback row"
+    )
+    labels = texts.feedback_labels(language)
+    rows = answer.reply_markup["inline_keyboard"]
+    assert [(b["text"], b["callback_data"]) for b in rows[-1]] == list(zip(labels, FEEDBACK_PAYLOADS, strict=True))
+    others = [b["callback_data"] for row in rows[:-1] for b in row]
+    assert others == ["/find_immigration_office", "/contact_information_center"]
+    assert [m.message_id for m in telegram.messages(chat_id) if feedback_payloads(m)] == [answer.message_id], "one row"
+
+    query_id = telegram.press(answer, labels[pressed], language_code="en")
+
+    telegram.wait_for(lambda: telegram.answered(query_id), "the press to be answered")
+    reply = ("utter_feedback_thanks", "utter_feedback_sorry")[pressed]
+    telegram.wait_for_text(chat_id, response_text(reply, language)[:20])
+    assert feedback_payloads(answer) == [], "the row is taken off: an answer is rated once"
+    assert [b["callback_data"] for b in answer.buttons()] == others, "the answer's own buttons stay"
+    intent = FEEDBACK_PAYLOADS[pressed].lstrip("/")
+    wait_for_intent(rasa_workdir / TRACKER_FILE, str(chat_id), intent)
+    assert user_intents(rasa_workdir / TRACKER_FILE, str(chat_id))[-2:] == ["permanent_residence", intent]
 
 
 def test_language_keyboard_sends_the_choice_to_rasa_and_it_sticks(telegram: BotApiStub) -> None:

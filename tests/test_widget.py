@@ -9,19 +9,22 @@ tests/test_widget_bundle.py.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from sqlalchemy.orm import Session
 
+from actions.content_files import variation_language
 from actions.db.queries import get_procedure
 from bot.languages import LANGUAGES
 from bot.web.bundle import load_texts
 from bot.web.server import make_server
-from tests.conftest import response_text
+from tests.conftest import DOMAIN, response_text
+from tests.tracker_events import TRACKER_FILE, wait_for_intent
 from tests.widget_pages import ANSWER_MS, OrganisationSite, TcpRelay, Widget, message_text, says_in, sent_events
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -356,3 +359,105 @@ def test_the_widget_fits_a_phone_and_a_desktop_screen(
             assert box is not None and box["x"] + box["width"] <= width, message_text(message)[:40]
         if name == "phone" and mode == "floating":
             assert page.locator("jra-chat .panel").bounding_box()["width"] == width  # the whole screen
+
+
+# ---- "Was this helpful? 👍 / 👎" under an answer (bot/feedback.py) ------------------------------
+
+PERMANENT_RESIDENCE = {
+    "en": "how can I apply for permanent residency?",
+    "uk": "як отримати дозвіл на постійне проживання в японії?",
+    "ja": "永住許可を申請したいです",
+}
+
+
+def handoff_title(language: str) -> str:
+    """Return the apology's "Talk to a person" button title in one language."""
+    for variation in DOMAIN["responses"]["utter_feedback_sorry"]:
+        if variation_language(variation) == language:
+            return str(variation["buttons"][0]["title"])
+    raise KeyError(language)
+
+
+def rating_button(page: Page, rating: str) -> Locator:
+    """Return the 👍 ("helpful") or 👎 ("notHelpful") button of the only feedback row."""
+    return page.locator(f'jra-chat .feedback button[data-rating="{rating}"]')
+
+
+@pytest.mark.parametrize("language", ["uk", "ja"])
+def test_a_procedure_answer_asks_whether_it_helped_and_a_thumbs_down_is_apologised_for_and_kept(
+    page: Page, page_server: str, rasa_workdir: Path, language: str
+) -> None:
+    sent = sent_events(page, "user_uttered")
+    widget = Widget.load(page, page_server)
+    widget.send(PERMANENT_RESIDENCE[language])
+
+    row = page.locator("jra-chat .feedback")
+    expect(row).to_have_count(1, timeout=ANSWER_MS)  # one row, under the end of the answer
+    expect(row).to_have_attribute("aria-label", TEXTS[language]["feedbackQuestion"])
+    expect(row).to_contain_text(TEXTS[language]["feedbackQuestion"])
+    up, down = rating_button(page, "helpful"), rating_button(page, "notHelpful")
+    expect(up).to_have_text("👍")
+    expect(up).to_have_attribute("aria-label", TEXTS[language]["helpful"])
+    expect(down).to_have_text("👎")
+    expect(down).to_have_attribute("aria-label", TEXTS[language]["notHelpful"])
+    expect(down).to_have_attribute("aria-pressed", "false")
+    # The row follows the answer's last message (the official link) and its own buttons.
+    assert row.evaluate("node => node.previousElementSibling.className") == "replies"
+    bot_before = widget.bot.count()
+
+    down.click()
+
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    for button in (up, down):
+        expect(button).to_have_attribute("aria-disabled", "true")
+    expect(widget.user.last).to_have_text(re.compile("👎"))
+    apology = widget.answer_after(bot_before)
+    assert message_text(apology) == response_text("utter_feedback_sorry", language)
+    expect(widget.replies.last).to_have_text(handoff_title(language))
+    assert sent[-1]["message"] == "/feedback_not_helpful"
+    session_id = sent[-1]["session_id"]
+    events = wait_for_intent(rasa_workdir / TRACKER_FILE, session_id, "feedback_not_helpful")
+    assert [event["parse_data"]["intent"]["name"] for event in events if event["event"] == "user"][-1] == "feedback_not_helpful"
+
+    # Used once: pressing again sends nothing; the choice is still shown after a reload.
+    presses = len(sent)
+    down.click(force=True)
+    up.click(force=True)
+    page.wait_for_timeout(500)
+    assert len(sent) == presses
+    page.reload()
+    expect(rating_button(page, "notHelpful")).to_have_attribute("aria-pressed", "true")
+    expect(rating_button(page, "helpful")).to_have_attribute("aria-disabled", "true")
+
+
+def test_the_feedback_buttons_work_with_the_keyboard_and_may_be_ignored(page: Page, page_server: str) -> None:
+    sent = sent_events(page, "user_uttered")
+    widget = Widget.load(page, page_server)
+    widget.send(PERMANENT_RESIDENCE["en"])
+    up, down = rating_button(page, "helpful"), rating_button(page, "notHelpful")
+    expect(down).to_be_visible(timeout=ANSWER_MS)
+
+    # Typing on is fine: the row waits, and the conversation goes on without it.
+    widget.send("hello")
+    greeting = widget.bot.filter(has_text=response_text("utter_greet", "en")[:20]).last
+    expect(greeting).to_be_visible(timeout=ANSWER_MS)
+    expect(up).to_have_attribute("aria-pressed", "false")
+    assert up.get_attribute("aria-disabled") is None
+
+    up.focus()
+    expect(up).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(down).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    bot_before = widget.bot.count()
+    page.keyboard.press("Enter")
+
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(up).to_be_focused()  # the focus stays where it was
+    thanks = widget.answer_after(bot_before)
+    assert message_text(thanks) == response_text("utter_feedback_thanks", "en")
+    assert [event["message"] for event in sent][-1] == "/feedback_helpful"
+    page.keyboard.press("Space")  # a second press does nothing
+    page.wait_for_timeout(500)
+    assert [event["message"] for event in sent].count("/feedback_helpful") == 1
