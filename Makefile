@@ -12,7 +12,7 @@ APP_VENV := .venv/app
 RASA_READY := $(RASA_VENV)/.installed
 APP_READY := $(APP_VENV)/.installed
 JRA := $(APP_VENV)/bin/jra
-PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram)
+PROCESSES := actions rasa web $(if $(TELEGRAM_BOT_TOKEN),telegram) $(if $(TRAINER_TOKEN),console)
 
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -74,10 +74,11 @@ check-content: $(APP_READY)
 	@$(JRA) content check
 
 run: model db
-	@$(JRA) check-ports 5055 5005 8080
+	@$(JRA) check-ports 5055 5005 8080 $(if $(TRAINER_TOKEN),8090)
 	@mkdir -p var
 	@test -n "$(TELEGRAM_BOT_TOKEN)" || echo "Telegram is off: set TELEGRAM_BOT_TOKEN=<token from BotFather> to run the Telegram bot too."
 	@echo "Web chat: http://127.0.0.1:8080 (ready once rasa says 'Rasa server is up and running')."
+	@test -z "$(TRAINER_TOKEN)" || echo "Trainer console: http://127.0.0.1:8090 (log in with TRAINER_TOKEN; docs/trainers.md)."
 	@$(JRA) run $(PROCESSES)
 
 # The production profile (docs/deployment.md): PostgreSQL, Redis, WORKERS Rasa servers, the action

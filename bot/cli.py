@@ -64,6 +64,67 @@ def cmd_model(_: argparse.Namespace) -> int:
     return 0
 
 
+def _models_dir(args: argparse.Namespace) -> Path:
+    from bot.paths import MODELS_DIR
+
+    return Path(args.models_dir or MODELS_DIR)
+
+
+def _print_switch(switch: object) -> None:
+    from bot.trainer.live_model import Switch
+
+    assert isinstance(switch, Switch)
+    print(f"Live model: {switch.live} (previous: {switch.previous or 'none'}).")
+    for line in switch.servers:
+        print(f"  Rasa server {line}")
+
+
+def cmd_model_accept(args: argparse.Namespace) -> int:
+    """Make a trained candidate the live model and tell the running Rasa servers (trainer console's Accept)."""
+    from bot.trainer import live_model
+
+    models_dir = _models_dir(args)
+    candidate = args.candidate or live_model.newest_candidate(models_dir)
+    if candidate is None:
+        print(f"No candidate in {models_dir}: retrain first (the trainer console, or `jra model`).", file=sys.stderr)
+        return 1
+    try:
+        switch = live_model.accept(models_dir, Path(candidate).name, live_model.rasa_urls(), live_model.rasa_token())
+    except live_model.ModelError as error:
+        print(f"Cannot accept: {error}.", file=sys.stderr)
+        return 1
+    _print_switch(switch)
+    return 0
+
+
+def cmd_model_rollback(args: argparse.Namespace) -> int:
+    """Make the previous model live again (trainer console's Go back)."""
+    from bot.trainer import live_model
+
+    try:
+        switch = live_model.rollback(_models_dir(args), live_model.rasa_urls(), live_model.rasa_token())
+    except live_model.ModelError as error:
+        print(f"Cannot go back: {error}.", file=sys.stderr)
+        return 1
+    _print_switch(switch)
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Serve the trainer console (needs TRAINER_TOKEN)."""
+    import os
+
+    if not os.environ.get("TRAINER_TOKEN", "").strip():
+        print("The trainer console is off: set TRAINER_TOKEN=<a long random secret> to start it.", file=sys.stderr)
+        return 2
+    from bot.trainer.console import ConsoleSettings, serve
+
+    settings = ConsoleSettings.from_environment(
+        data_dir=args.data_dir, models_dir=args.models_dir, held_out_dirs=tuple(args.held_out or ())
+    )
+    return serve(args.host, args.port, settings)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure REST round trips per language, throughput and memory."""
     from bot.devtools.benchmark import run
@@ -151,7 +212,26 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="content files").add_subparsers(dest="content_command", required=True)
     content.add_parser("check", help="validate the content files").set_defaults(func=cmd_content_check)
 
-    commands.add_parser("model", help="train the model if its inputs changed").set_defaults(func=cmd_model)
+    model = commands.add_parser("model", help="train the model if its inputs changed; accept or roll back a model")
+    model.set_defaults(func=cmd_model)
+    model_commands = model.add_subparsers(dest="model_command")
+    accept = model_commands.add_parser("accept", help="make a trained model live (default: the newest that is not)")
+    accept.add_argument("candidate", nargs="?", help="model-<fingerprint>.tar.gz in the models folder")
+    accept.add_argument("--models-dir", type=Path)
+    accept.set_defaults(func=cmd_model_accept)
+    rollback = model_commands.add_parser("rollback", help="make the previous model live again")
+    rollback.add_argument("--models-dir", type=Path)
+    rollback.set_defaults(func=cmd_model_rollback)
+
+    console = commands.add_parser("console", help="serve the trainer console (needs TRAINER_TOKEN)")
+    console.add_argument("--host", default="127.0.0.1")
+    console.add_argument("--port", type=int, default=8090)
+    console.add_argument("--data-dir", type=Path, help="the NLU data folder (default nlu_data/, or TRAINER_DATA_DIR)")
+    console.add_argument("--models-dir", type=Path, help="the models folder (default models/, or TRAINER_MODELS_DIR)")
+    console.add_argument(
+        "--held-out", type=Path, action="append", help="a held-out folder; repeatable (default tests/nlu and tests/nlu/real)"
+    )
+    console.set_defaults(func=cmd_console)
 
     bench = commands.add_parser("bench", help="measure REST latency per language, throughput and memory")
     bench.add_argument("--per-language", type=int, default=60)

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.paths import MODELS_DIR, PROJECT_ROOT, VAR_DIR, rasa_executable
-from bot.supervision import Program, StateDirectory, supervise
+from bot.supervision import RASA_API_TOKEN, Program, StateDirectory, ensure_rasa_api_token, supervise
 
 DEPLOY_DIR = PROJECT_ROOT / "deploy"
 DEFAULT_STATE_DIR = VAR_DIR / "production"
@@ -66,10 +66,11 @@ class Ports:
     telegram: int = 8443
     postgres: int = 5433  # not 5432: Debian's own cluster may be there
     redis: int = 6380  # not 6379: Debian's own Redis service may be there
+    console: int = 8090  # the trainer console, when TRAINER_TOKEN is set
 
     def all(self) -> list[int]:
         """Return every port, the Rasa workers' included."""
-        return [self.proxy, *self.rasa, self.actions, self.web, self.telegram, self.postgres, self.redis]
+        return [self.proxy, *self.rasa, self.actions, self.web, self.telegram, self.postgres, self.redis, self.console]
 
 
 @dataclass(frozen=True)
@@ -355,8 +356,11 @@ def programs(
                     str(PROJECT_ROOT / "credentials.yml"),
                     "--endpoints",
                     str(DEPLOY_DIR / "endpoints.yml"),
+                    # Rasa's HTTP API on 127.0.0.1 with the run's token (bot/rasa_server.py adds it),
+                    # for the trainer console's PUT /model; nginx never proxies its routes.
+                    "--enable-api",
                 ),
-                rasa_environment(profile, passwords),
+                (*rasa_environment(profile, passwords), (RASA_API_TOKEN, environ.get(RASA_API_TOKEN, ""))),
                 startsecs=90,  # loads TensorFlow and the model for about a minute
                 autostart=False,
                 priority=40,
@@ -379,6 +383,20 @@ def programs(
                     ("RASA_URL", f"http://{HOST}:{profile.ports.proxy}"),  # any worker, through nginx
                     ("TELEGRAM_WEBHOOK_LISTEN", HOST),
                     ("TELEGRAM_WEBHOOK_PORT", str(profile.ports.telegram)),
+                ),
+                autostart=False,
+                priority=50,
+            )
+        )
+    if environ.get("TRAINER_TOKEN", "").strip():
+        result.append(
+            Program(
+                "console",
+                (python, "-m", "bot.cli", "console", "--host", HOST, "--port", str(profile.ports.console)),
+                (
+                    ("RASA_API_URLS", ",".join(f"http://{HOST}:{port}" for port in profile.ports.rasa)),
+                    (RASA_API_TOKEN, environ.get(RASA_API_TOKEN, "")),
+                    ("TRACKER_DATABASE_URL", database_url(profile, passwords, TRACKER_DATABASE)),
                 ),
                 autostart=False,
                 priority=50,
@@ -480,6 +498,7 @@ def serve(profile: Profile) -> int:
         profile.state_dir.mkdir(parents=True, exist_ok=True)
         profile.state_dir.chmod(0o755)  # the servers' own users must reach their folders
         passwords = Secrets.load_or_create(profile.state_dir)
+        ensure_rasa_api_token(profile.state_dir)  # a new one per run unless RASA_API_TOKEN is set
         if init_postgres(profile, passwords, servers):
             print(f"Created the PostgreSQL cluster in {profile.postgres_data}.", flush=True)
         write_configs(profile, passwords)

@@ -28,6 +28,7 @@ Three changes to Rasa 3.6:
 from __future__ import annotations
 
 import contextvars
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -201,9 +202,21 @@ def install() -> None:
     SocketIOOutput._send_message = _emit_socketio_message_with_metadata
 
 
+def with_api_token(arguments: list[str], token: str) -> list[str]:
+    """Add `--auth-token` from RASA_API_TOKEN when the HTTP API is on and no token is given.
+
+    The token stays out of the command line that `ps` shows (the Procfile's and the production
+    profile's `--enable-api`); the trainer console and `jra model accept` use it for `PUT /model`.
+    """
+    if token and "--enable-api" in arguments and "--auth-token" not in arguments:
+        return [*arguments, "--auth-token", token]
+    return arguments
+
+
 def main() -> None:
     """Start Rasa's command line with the changes in place."""
     install()
+    sys.argv[1:] = with_api_token(sys.argv[1:], os.environ.get("RASA_API_TOKEN", "").strip())
     sys.argv[0] = "rasa"
     rasa_main()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shlex
 import signal
 import subprocess
@@ -31,7 +32,12 @@ from bot.paths import PROJECT_ROOT, VAR_DIR
 
 PROCFILE = PROJECT_ROOT / "Procfile"
 # Processes started only when their setting is present: name -> environment variable.
-OPTIONAL_PROCESSES = {"telegram": "TELEGRAM_BOT_TOKEN"}
+OPTIONAL_PROCESSES = {"telegram": "TELEGRAM_BOT_TOKEN", "console": "TRAINER_TOKEN"}
+# The Rasa server's HTTP API (`--enable-api`, for the trainer console's `PUT /model`) needs this
+# token; `jra run` makes one per run when it is not set and keeps it in the state folder (0600)
+# for `jra model accept` / `rollback` in another terminal.
+RASA_API_TOKEN = "RASA_API_TOKEN"
+RASA_API_TOKEN_FILE = "rasa-api-token"
 # Seconds a process must stay up to count as started. The Rasa server loads TensorFlow and the
 # model for about a minute; one that dies while loading (a broken model) is a failed start,
 # retried with a growing delay and then given up, rather than restarted forever.
@@ -323,6 +329,18 @@ def supervise(
     return code
 
 
+def ensure_rasa_api_token(state_dir: Path, environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
+    """Set RASA_API_TOKEN for the supervised processes (a new random one unless it is set) and keep it in the state folder."""
+    token = environ.get(RASA_API_TOKEN, "").strip() or secrets.token_urlsafe(32)
+    environ[RASA_API_TOKEN] = token  # supervisord and every process it starts inherit it
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / RASA_API_TOKEN_FILE
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(token + "\n", encoding="utf-8")
+    return token
+
+
 def run(names: Sequence[str] = (), procfile: Path = PROCFILE, state_dir: Path = VAR_DIR) -> int:
     """Run the Procfile's processes (``names``, or every configured one) supervised; the `jra run` command."""
     try:
@@ -334,6 +352,7 @@ def run(names: Sequence[str] = (), procfile: Path = PROCFILE, state_dir: Path = 
         print(f"{procfile} lists no process to run.", file=sys.stderr)
         return 2
     state = StateDirectory(state_dir)
+    ensure_rasa_api_token(state.root)
     print(
         f"Starting {', '.join(program.name for program in programs)} under supervisor "
         f"(logs in {state.logs}; restarted if they crash; Ctrl-C stops everything).",

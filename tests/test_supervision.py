@@ -131,15 +131,18 @@ def test_a_port_with_a_listener_names_its_process() -> None:
 
 def test_the_procfile_becomes_a_supervisord_configuration(tmp_path: Path) -> None:
     programs = read_procfile()
-    assert [program.name for program in programs] == ["actions", "rasa", "web", "telegram"]
+    assert [program.name for program in programs] == ["actions", "rasa", "web", "telegram", "console"]
     assert [p.name for p in select_programs(programs, environ={})] == ["actions", "rasa", "web"]
     assert [p.name for p in select_programs(programs, environ={"TELEGRAM_BOT_TOKEN": "1:x"})][-1] == "telegram"
+    assert [p.name for p in select_programs(programs, environ={"TRAINER_TOKEN": "x" * 20})][-1] == "console"
     state = StateDirectory(tmp_path)
-    config = write_config(select_programs(programs, environ={"TELEGRAM_BOT_TOKEN": "1:x"}), state)
+    configured = {"TELEGRAM_BOT_TOKEN": "1:x", "TRAINER_TOKEN": "x" * 20}
+    config = write_config(select_programs(programs, environ=configured), state)
     options = ServerOptions()
     options.realize(args=["-c", str(config)])  # supervisor's own parser and checks
     loaded = {group.name: group.process_configs[0] for group in options.process_group_configs}
-    assert set(loaded) == {"actions", "rasa", "web", "telegram"}
+    assert set(loaded) == {"actions", "rasa", "web", "telegram", "console"}
+    assert "--enable-api" in loaded["rasa"].command and "--auth-token" not in loaded["rasa"].command
     lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
     procfile = dict(line.split(":", 1) for line in lines if line and not line.startswith("#"))
     for name, process in loaded.items():

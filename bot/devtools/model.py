@@ -22,36 +22,57 @@ logger = logging.getLogger(__name__)
 TRAINING_INPUTS = ("config.yml", "domain.yml", "pyproject.toml", "nlu_data", "stories", "bot/nlu")
 
 
-def _input_files(root: Path, inputs: tuple[str, ...]) -> list[Path]:
-    files: list[Path] = []
+def _input_files(root: Path, inputs: tuple[str, ...], data_dir: Path | None = None) -> list[tuple[Path, Path]]:
+    """Return (name in the project, file) of every input, sorted by name; ``data_dir`` stands for nlu_data/."""
+    files: list[tuple[Path, Path]] = []
     for name in inputs:
-        path = root / name
+        path = data_dir if data_dir is not None and name == "nlu_data" else root / name
         if path.is_dir():
-            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".txt"})
+            files.extend(
+                (Path(name) / p.relative_to(path), p)
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".txt"}
+            )
         elif path.is_file():
-            files.append(path)
+            files.append((Path(name), path))
     return sorted(files)
 
 
-def model_fingerprint(root: Path = PROJECT_ROOT, inputs: tuple[str, ...] = TRAINING_INPUTS) -> str:
-    """Return a digest of every file that shapes the trained model."""
+def model_fingerprint(root: Path = PROJECT_ROOT, inputs: tuple[str, ...] = TRAINING_INPUTS, data_dir: Path | None = None) -> str:
+    """Return a digest of every file that shapes the trained model (``data_dir`` instead of nlu_data/)."""
     digest = hashlib.sha256()
-    for path in _input_files(root, inputs):
-        digest.update(str(path.relative_to(root)).encode())
+    for name, path in _input_files(root, inputs, data_dir):
+        digest.update(str(name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR) -> Path:
-    """Return the model for the current inputs, training it first if it does not exist."""
+def training_environment(root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """Return the environment of `rasa train`: Rasa's training cache is kept per version of bot/nlu/."""
+    # Rasa caches trained components by config and data, not by code: a change to the
+    # project's own components must not restore stale ones.
+    return {**os.environ, "RASA_CACHE_DIRECTORY": str(root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}")}
+
+
+def ensure_model(
+    root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR, *, data_dir: Path | None = None, switch: bool = True
+) -> Path:
+    """Return the model for the current inputs, training it first if it does not exist.
+
+    ``data_dir`` trains on other NLU data than nlu_data/ (the trainer console's workspace);
+    ``switch=False`` leaves models/current.tar.gz as it is (a candidate the trainer accepts or not).
+    """
     models_dir.mkdir(parents=True, exist_ok=True)
-    name = f"model-{model_fingerprint(root)}"
+    name = f"model-{model_fingerprint(root, data_dir=data_dir)}"
     model = models_dir / f"{name}.tar.gz"
     with open(models_dir / ".train.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one training at a time, others wait and reuse it
         if not model.exists():
             started = time.monotonic()
             logger.info("Training %s (inputs changed)", model.name)
+            # Trained into a folder of its own and moved in whole: a half-written model is never seen.
+            partial = models_dir / f".training-{name}"
+            partial.mkdir(exist_ok=True)
             subprocess.run(
                 [
                     str(rasa_executable()),
@@ -61,32 +82,33 @@ def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path = MODELS_DIR) -> Pa
                     "--domain",
                     "domain.yml",
                     "--data",
-                    "nlu_data",
+                    str(data_dir) if data_dir is not None else "nlu_data",
                     "stories",
                     "--out",
-                    str(models_dir),
+                    str(partial),
                     "--fixed-model-name",
                     name,
                 ],
                 cwd=root,
                 check=True,
-                # Rasa caches trained components by config and data, not by code: a change to
-                # the project's own components must not restore stale ones.
-                env={
-                    **os.environ,
-                    "RASA_CACHE_DIRECTORY": str(root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}"),
-                },
+                env=training_environment(root),
             )
+            (partial / model.name).replace(model)
+            partial.rmdir()
             logger.info("Trained %s in %.0f s", model.name, time.monotonic() - started)
-        current = models_dir / "current.tar.gz"
-        current.unlink(missing_ok=True)
-        current.symlink_to(model.name)
+        if switch:
+            current = models_dir / "current.tar.gz"
+            current.unlink(missing_ok=True)
+            current.symlink_to(model.name)
         _remove_old_models(models_dir, keep=model)
     return model
 
 
 def _remove_old_models(models_dir: Path, keep: Path, how_many: int = 3) -> None:
-    """Delete all but the newest few models (each is about 40 MB)."""
+    """Delete all but the newest few models (each is about 15 MB), never the live or the previous one."""
+    # current.tar.gz is the live model; previous.tar.gz the one the trainer console goes back to.
+    linked = {(models_dir / link).resolve() for link in ("current.tar.gz", "previous.tar.gz") if (models_dir / link).exists()}
     models = sorted(models_dir.glob("model-*.tar.gz"), key=lambda path: path.stat().st_mtime, reverse=True)
     for old in [path for path in models if path != keep][how_many - 1 :]:
-        old.unlink(missing_ok=True)
+        if old.resolve() not in linked:
+            old.unlink(missing_ok=True)
