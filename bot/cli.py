@@ -275,7 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     ports = commands.add_parser("check-ports", help="fail clearly if something listens on a port")
     ports.add_argument("ports", type=int, nargs="+")
     ports.set_defaults(func=cmd_check_ports)
+
+    add_trainer_commands(commands)
     return parser
+
+
+def add_trainer_commands(commands: argparse._SubParsersAction) -> None:
+    """Add the maintainers' `jra inbox …` and `jra conversations prune` (bot/trainer/commands.py)."""
+    from bot.trainer.commands import add_conversations_commands, add_inbox_commands
+
+    add_inbox_commands(commands)
+    add_conversations_commands(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -374,6 +374,19 @@ def programs(
             priority=50,
         )
     )
+    result.append(
+        Program(
+            # The retention rule (docs/deployment.md): prunes the tracker store at start, then every 24 hours.
+            "prune",
+            (python, "-m", "bot.cli", "conversations", "prune", "--every", "24h"),
+            (
+                ("TRACKER_DATABASE_URL", database_url(profile, passwords, TRACKER_DATABASE)),
+                ("CONVERSATION_RETENTION_DAYS", environ.get("CONVERSATION_RETENTION_DAYS", "").strip() or "90"),
+            ),
+            autostart=False,
+            priority=50,
+        )
+    )
     if environ.get("TELEGRAM_BOT_TOKEN", "").strip():
         result.append(
             Program(

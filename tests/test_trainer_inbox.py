@@ -7,14 +7,15 @@ the slow one produces a fallback through the real Rasa server and finds it in it
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, create_engine, insert
 
+from bot.devtools.nlu_data import NLU_DATA_DIR
 from bot.trainer.decisions import Decisions
 from bot.trainer.inbox import (
     InboxError,
@@ -26,145 +27,7 @@ from bot.trainer.inbox import (
     read_inbox,
 )
 from tests.conftest import chat
-
-T0 = 1_790_000_000.0  # 2026-09-21, a fixed clock for the rows
-
-metadata = MetaData()
-events = Table(  # Rasa 3.6's SQLTrackerStore.SQLEvent
-    "events",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-    Index("ix_events_sender_id", "sender_id"),
-)
-MODEL = {"model_id": "591da76aaa4b41779748198b8b718df0", "assistant_id": "japan-residence-assistant"}
-
-
-class Conversation:
-    """Writes one conversation's events as Rasa does (ids in order, one timestamp each)."""
-
-    def __init__(self, store: Store, sender: str | None = None, start: float = T0, metadata: dict | None = None) -> None:
-        self.store = store
-        self.sender = sender or uuid.uuid4().hex
-        self.clock = start
-        self.metadata = metadata or {}
-        self.action("action_session_start")
-        self.event("session_started", {})
-        self.action("action_listen")
-
-    def event(self, kind: str, data: dict[str, Any], intent: str | None = None, action: str | None = None) -> None:
-        self.clock += 1.0
-        row = {"event": kind, "timestamp": self.clock, "metadata": dict(MODEL), **data}
-        self.store.rows.append(
-            {
-                "sender_id": self.sender,
-                "type_name": kind,
-                "timestamp": self.clock,
-                "intent_name": intent,
-                "action_name": action,
-                "data": json.dumps(row),
-            }
-        )
-
-    def action(self, name: str) -> None:
-        self.event("action", {"name": name, "policy": "RulePolicy", "confidence": 1.0}, action=name)
-
-    def user(
-        self,
-        text: str,
-        intent: str,
-        confidence: float = 0.95,
-        ranking: list[tuple[str, float]] | None = None,
-        language: str | None = "en",
-    ) -> None:
-        ranking = ranking or [(intent, confidence)]
-        entities = [{"entity": "language", "value": language, "extractor": "LanguageDetector"}] if language else []
-        parse = {
-            "intent": {"name": intent, "confidence": confidence},
-            "entities": entities,
-            "text": text,
-            "message_id": uuid.uuid4().hex,
-            "metadata": self.metadata,
-            "intent_ranking": [{"name": name, "confidence": value} for name, value in ranking],
-        }
-        self.event(
-            "user", {"text": text, "parse_data": parse, "input_channel": "telegram", "metadata": self.metadata}, intent=intent
-        )
-        if language:
-            self.event("slot", {"name": "language", "value": language}, action="language")
-        self.event("user_featurization", {"use_text_for_featurization": False})
-
-    def bot(self, text: str, response: str | None = None, buttons: list[dict[str, str]] | None = None) -> None:
-        meta = {"utter_action": response} if response else {}
-        self.event(
-            "bot",
-            {
-                "text": text,
-                "metadata": {**meta, **MODEL},
-                "data": {
-                    "elements": None,
-                    "quick_replies": None,
-                    "buttons": buttons,
-                    "attachment": None,
-                    "image": None,
-                    "custom": None,
-                },
-            },
-        )
-
-    def loop(self, name: str | None) -> None:
-        self.event("active_loop", {"name": name}, action=name)
-
-    def rejected(self, name: str) -> None:
-        self.event("action_execution_rejected", {"name": name}, action=name)
-
-    def listen(self) -> None:
-        self.action("action_listen")
-
-    # Whole turns, as the project's rules answer them.
-    def answered(self, text: str, intent: str, reply: str = "Here is what to do.", **parse: Any) -> None:
-        self.user(text, intent, **parse)
-        self.action("action_answer_procedure")
-        self.bot(reply, "utter_procedure_summary")
-        self.bot("This is general guidance; the Immigration Services Agency decides each case.", "utter_general_guidance")
-        self.listen()
-
-    def fell_back(self, text: str, ranking: list[tuple[str, float]], language: str = "en") -> None:
-        self.user(text, "nlu_fallback", 0.4, [("nlu_fallback", 0.4), *ranking], language=language)
-        self.action("action_did_you_mean")
-        self.bot(
-            "Sorry, I am not sure I understood. Did you mean one of these?",
-            "utter_did_you_mean",
-            [{"title": "Lost residence card", "payload": "/lost_residence_card"}],
-        )
-        self.listen()
-
-
-class Store:
-    """A SQLite tracker store file with Rasa's events table."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.url = f"sqlite:///{path}"
-        self.rows: list[dict[str, Any]] = []
-
-    def conversation(self, **options: Any) -> Conversation:
-        return Conversation(self, **options)
-
-    def write(self) -> str:
-        engine = create_engine(self.url)
-        metadata.create_all(engine)
-        with engine.begin() as connection:
-            if self.rows:
-                connection.execute(insert(events), self.rows)
-        engine.dispose()
-        self.rows = []
-        return self.url
+from tests.tracker_rows import T0, Store
 
 
 @pytest.fixture()
@@ -173,7 +36,7 @@ def store(tmp_path: Path) -> Store:
 
 
 @pytest.fixture()
-def decisions(tmp_path: Path) -> Decisions:
+def decisions(tmp_path: Path) -> Iterator[Decisions]:
     decided = Decisions(f"sqlite:///{tmp_path / 'trainer.sqlite'}")
     yield decided
     decided.close()
@@ -516,3 +379,122 @@ def test_a_fallback_through_the_real_rasa_server_reaches_the_inbox(rasa_server: 
     message = found[text]
     assert "fallback" in message.reasons
     assert message.bot_reply and message.bot_reply.split("\n")[0] in "\n".join(reply.get("text", "") for reply in replies)
+
+
+# ---------------------------------------------------------------------------------------------
+# jra inbox
+
+
+@pytest.fixture()
+def cli_store(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A store with three misunderstood messages; the decisions and the training data in tmp_path."""
+    monkeypatch.setenv("TRAINER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli-trainer.sqlite'}")
+    shutil.copytree(NLU_DATA_DIR, tmp_path / "nlu_data")
+    telegram = {"telegram": {"chat_id": 5550001, "first_name": "Olena"}}
+    store.conversation(sender="tg-5550001", metadata=telegram, start=T0).fell_back(
+        "my zairyu card went through the washing machine", [("lost_residence_card", 0.3)]
+    )
+    store.conversation(start=T0 + 10).fell_back("what is the best ramen in sapporo", [("life_in_japan", 0.2)])
+    store.conversation(start=T0 + 20).fell_back("no thank you", [("deny", 0.3)])  # already a deny example
+    store.write()
+    return store
+
+
+def jra(*arguments: str) -> int:
+    from bot.cli import main
+
+    return main(list(arguments))
+
+
+def test_inbox_list_prints_the_groups_as_text_and_json(cli_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    assert jra("inbox", "list", "--tracker-url", cli_store.url) == 0
+    text = capsys.readouterr().out
+    assert "en · lost_residence_card" in text and "my zairyu card went through the washing machine" in text
+    assert message_key("en", "what is the best ramen in sapporo") in text
+    assert "3 message(s) in 3 group(s)" in text
+
+    assert jra("inbox", "list", "--json", "--language", "en", "--tracker-url", cli_store.url) == 0
+    printed = capsys.readouterr().out
+    groups = json.loads(printed)
+    assert [group["predicted_intent"] for group in groups] == ["deny", "life_in_japan", "lost_residence_card"]
+    assert groups[0]["messages"][0]["reasons"] == ["fallback", "low_confidence"]
+    for secret in ("5550001", "Olena", "tg-"):
+        assert secret not in text and secret not in printed
+
+    assert jra("inbox", "list", "--language", "ja", "--tracker-url", cli_store.url) == 0
+    assert "The inbox is empty" in capsys.readouterr().out
+
+
+def test_inbox_label_saves_the_example_and_takes_it_out_of_the_inbox(
+    cli_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "nlu_data"
+    path = data / "en" / "lost_residence_card.yml"
+    before = path.read_text(encoding="utf-8")
+    key = message_key("en", "my zairyu card went through the washing machine")
+
+    code = jra("inbox", "label", key, "lost_residence_card", "--tracker-url", cli_store.url, "--data-dir", str(data))
+
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "Saved to" in out.out and "lost_residence_card.yml" in out.out
+    assert path.read_text(encoding="utf-8") == before + "    - my zairyu card went through the washing machine\n"
+    assert jra("inbox", "list", "--json", "--tracker-url", cli_store.url) == 0
+    assert key not in capsys.readouterr().out
+    # Labelled once: the same key again is no longer in the inbox.
+    assert jra("inbox", "label", key, "lost_residence_card", "--tracker-url", cli_store.url, "--data-dir", str(data)) == 1
+    assert "No undecided message" in capsys.readouterr().err
+
+
+def test_inbox_out_of_scope_saves_an_out_of_scope_example(
+    cli_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "nlu_data"
+    key = message_key("en", "what is the best ramen in sapporo")
+    assert jra("inbox", "out-of-scope", key, "--tracker-url", cli_store.url, "--data-dir", str(data)) == 0
+    assert (data / "en" / "out_of_scope.yml").read_text(encoding="utf-8").endswith("    - what is the best ramen in sapporo\n")
+    assert "Saved to" in capsys.readouterr().out
+
+
+def test_inbox_dismiss_saves_nothing(cli_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "nlu_data"
+    before = {path: path.read_bytes() for path in data.rglob("*.yml")}
+    key = message_key("en", "what is the best ramen in sapporo")
+    assert jra("inbox", "dismiss", key, "--tracker-url", cli_store.url) == 0
+    assert "Dismissed" in capsys.readouterr().out
+    assert {path: path.read_bytes() for path in data.rglob("*.yml")} == before
+    assert jra("inbox", "list", "--tracker-url", cli_store.url) == 0
+    assert "ramen" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (("label", "0123456789abcdef", "lost_residence_card"), "No undecided message with key"),
+        (("label", "KEY", "no_such_intent"), "Unknown intent 'no_such_intent'"),
+        (("label", "KEY", "../../etc/passwd"), "Unknown intent"),
+        (("label", "KEY", "resume_flow"), "Unknown intent"),
+        (("label", "DUPLICATE", "deny"), "Not saved: Already an example of deny"),
+    ],
+)
+def test_inbox_refusals_are_one_clear_line_and_exit_1(
+    cli_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: tuple[str, ...], expected: str
+) -> None:
+    keys = {"KEY": message_key("en", "what is the best ramen in sapporo"), "DUPLICATE": message_key("en", "no thank you")}
+    resolved = [keys.get(argument, argument) for argument in arguments]
+    data = tmp_path / "nlu_data"
+    before = {path: path.read_bytes() for path in data.rglob("*.yml")}
+
+    code = jra("inbox", *resolved, "--tracker-url", cli_store.url, "--data-dir", str(data))
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert expected in err and "Traceback" not in err
+    assert {path: path.read_bytes() for path in data.rglob("*.yml")} == before
+
+
+def test_inbox_usage_errors_exit_2(cli_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        jra("inbox", "list", "--language", "de", "--tracker-url", cli_store.url)
+    assert exited.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

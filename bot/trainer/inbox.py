@@ -159,6 +159,12 @@ def question_responses(domain_file: Path = DOMAIN_FILE) -> frozenset[str]:
     return frozenset(asking)
 
 
+def database_error(error: Exception) -> str:
+    """Return a database error as one line: the driver's message (never the URL or its password)."""
+    reason = str(getattr(error, "orig", None) or error.__class__.__name__)
+    return " ".join(reason.split()).rstrip(".?! ") or error.__class__.__name__
+
+
 def normalize_text(text: str) -> str:
     """Return ``text`` folded for comparison: NFKC (width), case-folded, punctuation dropped, spaces collapsed."""
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -443,7 +449,7 @@ def _read_found(tracker_url: str, thresholds: Thresholds) -> list[_Found]:
                         )
                     )
     except SQLAlchemyError as error:
-        reason = getattr(error, "orig", None) or error.__class__.__name__
+        reason = database_error(error)
         raise InboxError(f"the tracker store cannot be read: {reason}") from None
     finally:
         engine.dispose()
