@@ -447,6 +447,17 @@ def test_failed_logins_are_rate_limited(tmp_path: Path) -> None:
     assert "too many failed logins" in running.log.read_text()
 
 
+def test_a_real_rasa_server_loads_a_model_through_its_api_and_goes_on_answering(rasa_server: str, trained_model: Path) -> None:
+    started = time.monotonic()
+    lines = live_model.load_on_servers(trained_model, (rasa_server,), "")  # the test server has no token
+    seconds = time.monotonic() - started
+    assert lines == (f"{rasa_server}: loaded",)
+    status = httpx.get(f"{rasa_server}/status", timeout=30).json()
+    assert Path(status["model_file"]).name == trained_model.resolve().name
+    assert chat(rasa_server, "I lost my residence card"), "it answers after the load"
+    print(f"\nPUT /model took {seconds:.1f} s")
+
+
 # ---- in the browser ----------------------------------------------------------------------------
 
 
@@ -547,7 +558,7 @@ def test_a_trainer_labels_a_message_retrains_compares_and_accepts(page: Any, loo
     started = time.monotonic()
     page.locator("#retrain").click()
     expect(page.locator("#progress-bar")).to_be_visible()
-    expect(page.locator("#progress-text")).to_contain_text("Training the new model")
+    expect(page.locator("#progress-text")).to_have_text(re.compile(r"Training the new model: [1-9][0-9]* %"))
     screenshot(page, "console-progress")
     expect(page.locator("#accuracy-table tbody tr")).to_have_count(5, timeout=RETRAIN_MS)
     timings["retrain_and_evaluate"] = time.monotonic() - started

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import sys
 import threading
@@ -98,7 +99,9 @@ def held_out_digest(sets: list[tuple[str, list[Example]]]) -> str:
 async def predict(model: Path, messages: list[Example], stage: str) -> list[str]:
     """Return the intent the model gives each message (nlu_fallback when it is unsure)."""
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.WARNING)  # Rasa logs every parsed message at debug level
     report(stage, _stage_percent(stage, 0.0), detail="loading")
     agent = Agent.load(str(model))
     predictions: list[str] = []

@@ -66,6 +66,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+OUT_OF_SCOPE = "out_of_scope"
 DEFAULT_HELD_OUT = (PROJECT_ROOT / "tests" / "nlu", PROJECT_ROOT / "tests" / "nlu" / "real")
 
 
@@ -467,11 +468,10 @@ def create_app(settings: ConsoleSettings) -> Any:
         findings = await findings_for(message.text, language, intent)
         return json_response({"findings": findings, "blocking": any(item["blocking"] for item in findings)})
 
-    @app.post("/api/label")
-    async def label(request: Request) -> Any:
+    async def save(request: Request, intent: str) -> Any:
         body = body_of(request)
         message = await message_of(_text(body, "key"))
-        intent = valid_intent(_text(body, "intent"), set(intents))
+        intent = valid_intent(intent, set(intents))
         language = language_for(body, message)
         findings = await findings_for(message.text, language, intent)
         if any(item["blocking"] for item in findings):
@@ -486,23 +486,26 @@ def create_app(settings: ConsoleSettings) -> Any:
             return json_response({"error": "the data check refuses this example", "findings": found}, 409)
         except ValueError as error:  # the file cannot take it as one added line
             return json_response({"error": str(error)}, 409)
-        await asyncio.to_thread(decisions.record, message.key, "labelled", language=language, text=message.text, intent=intent)
-        logger.info("Labelled a %s message as %s in %.2f s", language, intent, time.monotonic() - started)
+        # Out of scope is saved as an example of out_of_scope, as `jra inbox out-of-scope` does.
+        kind = "out_of_scope" if intent == OUT_OF_SCOPE else "labelled"
+        await asyncio.to_thread(decisions.record, message.key, kind, language=language, text=message.text, intent=intent)
+        logger.info("Saved a %s message as %s in %.2f s", language, intent, time.monotonic() - started)
         return json_response({"saved": _shown_path(Path(path), settings.data_dir), "findings": findings})
 
-    async def decide(request: Request, kind: str) -> Any:
-        body = body_of(request)
-        message = await message_of(_text(body, "key"))
-        await asyncio.to_thread(decisions.record, message.key, kind, language=message.language, text=message.text)
-        return json_response({"ok": True})
+    @app.post("/api/label")
+    async def label(request: Request) -> Any:
+        return await save(request, _text(body_of(request), "intent"))
 
     @app.post("/api/out-of-scope")
     async def out_of_scope(request: Request) -> Any:
-        return await decide(request, "out_of_scope")
+        return await save(request, OUT_OF_SCOPE)
 
     @app.post("/api/dismiss")
     async def dismiss(request: Request) -> Any:
-        return await decide(request, "dismissed")
+        body = body_of(request)
+        message = await message_of(_text(body, "key"))
+        await asyncio.to_thread(decisions.record, message.key, "dismissed", language=message.language, text=message.text)
+        return json_response({"ok": True})
 
     @app.get("/api/retrain")
     async def retrain_status(_: Request) -> Any:

@@ -23,7 +23,7 @@
       allLanguages: "All languages",
       refresh: "Refresh",
       inboxEmpty: "The inbox is empty: nothing to label.",
-      inboxCount: "{count} messages to look at.",
+      inboxCount: "Messages to look at: {count}.",
       predicted: "the bot guessed",
       noGuess: "no guess (fallback)",
       times: "{count}×",
@@ -44,7 +44,6 @@
       save: "Save as “{intent}”",
       cancel: "Cancel",
       saved: "Saved in {file}.",
-      markedOutOfScope: "Marked as out of scope.",
       dismissed: "Dismissed.",
       modelTitle: "Model",
       modelHelp: "After you have labelled messages, retrain the model and compare it with the live one. Nothing changes for users until you accept it.",
@@ -126,7 +125,6 @@
       save: "「{intent}」として 保存",
       cancel: "やめる",
       saved: "{file} に 保存しました。",
-      markedOutOfScope: "対象外に しました。",
       dismissed: "消しました。",
       modelTitle: "モデル",
       modelHelp: "ラベルを つけたら、モデルを 学習しなおして、今の モデルと くらべます。「採用」を おすまで、利用者には 何も 変わりません。",
@@ -353,7 +351,8 @@
     setText($(".check__title", card), t("checkTitle"));
     setText($(".action-cancel", card), t("cancel"));
     labelButton.addEventListener("click", () => openPicker(card, message));
-    $(".action-out-of-scope", card).addEventListener("click", () => decide(card, message, "/api/out-of-scope", t("markedOutOfScope")));
+    // Out of scope is saved as an example of out_of_scope: the same check first.
+    $(".action-out-of-scope", card).addEventListener("click", () => check(card, message, "out_of_scope"));
     $(".action-dismiss", card).addEventListener("click", () => decide(card, message, "/api/dismiss", t("dismissed")));
     $(".action-cancel", card).addEventListener("click", () => closeCheck(card));
     card.addEventListener("keydown", (event) => {
