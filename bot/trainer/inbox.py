@@ -48,7 +48,23 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import yaml
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, create_engine, inspect, or_, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    cast,
+    create_engine,
+    inspect,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -381,7 +397,38 @@ def _mark(turns: list[_Turn], thresholds: Thresholds) -> None:
                     break
 
 
-def _conversations(connection: Connection) -> Iterator[list[Any]]:
+def _signalled_senders(dialect: str, thresholds: Thresholds) -> Any:
+    """Select the conversations with a sign of a misunderstanding, so that only those are read.
+
+    Every reason needs one of these: an `nlu_fallback`, a fallback or "did you mean" action, a
+    👎, a typed "no", a "stop", or a user message whose intent confidence (or the margin between
+    its two likeliest intents) is below config.yml's thresholds, read from the event's JSON by
+    the database (SQLite's json_extract, PostgreSQL's json operators).
+    """
+    columns = events_table.c
+    data = cast(columns.data, JSON) if dialect == "postgresql" else type_coerce(columns.data, JSON)
+    first = data[("parse_data", "intent_ranking", 0, "confidence")].as_float()
+    second = data[("parse_data", "intent_ranking", 1, "confidence")].as_float()
+    unsure = or_(
+        data[("parse_data", "intent", "confidence")].as_float() < thresholds.threshold,
+        first - second < thresholds.ambiguity,
+    )
+    return (
+        select(columns.sender_id)
+        .where(
+            or_(
+                and_(
+                    columns.type_name == "user",
+                    or_(columns.intent_name.in_((FALLBACK_INTENT, THUMBS_DOWN_INTENT, DENY_INTENT, STOP_INTENT)), unsure),
+                ),
+                and_(columns.type_name == "action", columns.action_name.in_((*FALLBACK_ACTIONS, "action_did_you_mean"))),
+            )
+        )
+        .distinct()
+    )
+
+
+def _conversations(connection: Connection, thresholds: Thresholds) -> Iterator[list[Any]]:
     """Yield each conversation's relevant events in order, reading the table in batches."""
     columns = events_table.c
     query = (
@@ -396,11 +443,11 @@ def _conversations(connection: Connection) -> Iterator[list[Any]]:
         )
         .where(
             or_(
-                columns.type_name.in_(
-                    ("user", "bot", "action", "action_execution_rejected", "active_loop", "session_started", "restart")
-                ),
+                columns.type_name.in_(("user", "bot", "action_execution_rejected", "active_loop", "session_started", "restart")),
+                and_(columns.type_name == "action", columns.action_name != "action_listen"),
                 and_(columns.type_name == "slot", columns.action_name == "language"),
-            )
+            ),
+            columns.sender_id.in_(_signalled_senders(connection.dialect.name, thresholds)),
         )
         .order_by(columns.sender_id, columns.id)
     )
@@ -427,7 +474,7 @@ def _read_found(tracker_url: str, thresholds: Thresholds) -> list[_Found]:
         with engine.connect() as connection:
             if not inspect(connection).has_table("events"):
                 return []
-            for rows in _conversations(connection):
+            for rows in _conversations(connection, thresholds):
                 turns = _turns(rows, asking)
                 _mark(turns, thresholds)
                 for turn in turns:
@@ -484,9 +531,46 @@ class _Cluster:
         )
 
 
-def _near(a: str, b: str, ratio: float) -> bool:
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    return matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[index : index + 2] for index in range(len(text) - 1))
+
+
+class _NearIndex:
+    """The shown texts of one group's clusters, by length, to find a near-duplicate quickly.
+
+    Two texts with a difflib ratio of at least r have lengths within a factor (2 - r) / r of
+    each other and share most of their character bigrams (each edit changes at most two; the
+    same bound as the data check's, bot/devtools/nlu_check.py); only the texts that pass both
+    cheap tests are compared character by character.
+    """
+
+    def __init__(self, ratio: float) -> None:
+        self.ratio = ratio
+        self.by_length: dict[int, list[tuple[int, str, frozenset[str], _Cluster]]] = {}
+        self.count = 0
+
+    def add(self, text: str, cluster: _Cluster) -> None:
+        self.by_length.setdefault(len(text), []).append((self.count, text, _bigrams(text), cluster))
+        self.count += 1
+
+    def find(self, text: str) -> _Cluster | None:
+        ratio, length = self.ratio, len(text)
+        low, high = int(length * ratio / (2 - ratio)), int(length * (2 - ratio) / ratio) + 1
+        candidates = [entry for size in range(low, high + 1) for entry in self.by_length.get(size, ())]
+        if not candidates:
+            return None
+        grams = _bigrams(text)
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(text)  # the expensive side, prepared once
+        for _, other, other_grams, cluster in sorted(candidates, key=lambda entry: entry[0]):  # newest first
+            if 2 * min(len(other), length) / (len(other) + length) < ratio:
+                continue
+            if 2 * len(grams & other_grams) < ratio * (len(grams) + len(other_grams)) - 4 * (1 - ratio) * (len(other) + length):
+                continue
+            matcher.set_seq1(other)
+            if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio:
+                return cluster
+        return None
 
 
 def _clusters(found: list[_Found]) -> list[_Cluster]:
@@ -499,20 +583,13 @@ def _clusters(found: list[_Found]) -> list[_Cluster]:
         else:
             by_key[item.key] = _Cluster([item])
     merged: list[_Cluster] = []
-    heads: dict[tuple[str, str | None], list[_Cluster]] = {}
+    groups: dict[tuple[str, str | None], _NearIndex] = {}
     for cluster in by_key.values():  # newest first (dicts keep insertion order)
         head = cluster.head
-        group = heads.setdefault((head.language, head.predicted_intent), [])
-        target = next(
-            (
-                other
-                for other in group
-                if len(head.normalized) > 3 and _near(other.head.normalized, head.normalized, NEAR_DUPLICATE_RATIO)
-            ),
-            None,
-        )
+        index = groups.setdefault((head.language, head.predicted_intent), _NearIndex(NEAR_DUPLICATE_RATIO))
+        target = index.find(head.normalized) if len(head.normalized) > 3 else None
         if target is None:
-            group.append(cluster)
+            index.add(head.normalized, cluster)
             merged.append(cluster)
         else:
             target.members.extend(cluster.members)
