@@ -328,7 +328,7 @@ def test_a_thumbs_down_gets_an_apology_and_is_kept_in_the_tracker_store(
     [reply] = chat(rasa_server, "/feedback_not_helpful", sender=sender)
     assert reply["text"] == response_text("utter_feedback_sorry", language)
     assert [b["payload"] for b in reply["buttons"]] == ["/human_handoff"]
-    assert not asked([reply])
+    assert not any(asked([reply]))
     events = stored_events(rasa_workdir / TRACKER_FILE, sender)
     users = [event for event in events if event["event"] == "user"]
     assert [event["parse_data"]["intent"]["name"] for event in users][-2:] == ["permanent_residence", NOT_HELPFUL]

@@ -111,9 +111,10 @@ function ChatWidget(config) {
     return translate(item);
   }
 
-  // "Was this helpful?" with thumbs up / down under an answer that asks for it. It is not a quick reply: it
-  // stays until it is used, whatever the user writes meanwhile, and is used once; the choice
-  // stays shown (aria-pressed) and both buttons stay focusable but do nothing more.
+  // "Was this helpful?" with thumbs up / down under an answer that asks for it. It is not a
+  // quick reply: it stays until it is used, whatever the user writes meanwhile, and is used
+  // once; the choice stays shown (aria-pressed), and both buttons stay focusable (so the focus
+  // is not lost) but do nothing more (aria-disabled).
   function renderFeedback(message) {
     var item = element("li", "feedback", { role: "group", "data-t-aria": "feedbackQuestion" });
     item.appendChild(element("span", "feedback-question", { "data-t": "feedbackQuestion", "aria-hidden": "true" }));
