@@ -126,6 +126,25 @@ def test_a_thumbs_down_marks_the_rated_message_and_a_thumbs_up_does_not(store: S
     assert not any(text.startswith("/") for text in found)
 
 
+def test_a_thumbs_down_on_a_flows_answer_marks_the_message_that_started_the_flow(store: Store, decisions: Decisions) -> None:
+    chat_ = store.conversation()
+    chat_.user("they took my bag with the card in it", "lost_residence_card", 0.8)
+    chat_.action("lost_card_form")
+    chat_.loop("lost_card_form")
+    chat_.bot("When did you notice the card was missing?", "utter_ask_lost_noticed_date")
+    chat_.listen()
+    chat_.user("yesterday", "inform", 0.9)
+    chat_.action("lost_card_form")
+    chat_.loop(None)
+    chat_.action("action_lost_card_answer")
+    chat_.bot("Apply by Friday, 18 December.", "utter_lost_card_deadline")
+    chat_.listen()
+    chat_.user("/feedback_not_helpful", "feedback_not_helpful", 1.0)
+    chat_.listen()
+    [message] = messages(read_inbox(store.write(), decisions))
+    assert (message.text, message.reasons) == ("they took my bag with the card in it", ("thumbs_down",))
+
+
 def test_no_thats_not_what_i_asked_marks_the_message_it_answered(store: Store, decisions: Decisions) -> None:
     chat_ = store.conversation()
     chat_.answered("можно уехать домой на год", "return_residence_card", language="ru")

@@ -20,7 +20,9 @@ for any of these reasons:
 - ``thumbs_down``: the user's next message is the 👎 button (intent `feedback_not_helpful`);
 - ``not_what_i_asked``: the user's next message says no ("that's not what I asked", "нет, я
   не об этом": intent `deny`, typed) to an answer, outside a guided flow; a "no" to a question
-  of the bot ("Anything else?", yes/no buttons) is an answer, not a complaint;
+  of the bot ("Anything else?", yes/no buttons) is an answer, not a complaint. For both, when
+  the rated answer is a guided flow's personal answer, the message listed is the one that
+  started the flow (the last one, "stolen" or "2027-03-31", only answered its question);
 - ``cancelled_flow``: a guided flow was stopped (intent `stop` while its form was active,
   stories/flows.yml): the message that started the flow is the one the bot may have misread.
 
@@ -357,11 +359,28 @@ def _turns(rows: Iterable[Any], asking: frozenset[str]) -> list[_Turn]:
     return turns
 
 
-def _last_typed(turns: list[_Turn], before: int) -> _Turn | None:
+def _last_typed(turns: list[_Turn], before: int) -> int | None:
     for index in range(before - 1, -1, -1):
         if turns[index].typed:
-            return turns[index]
+            return index
     return None
+
+
+def _flow_start(turns: list[_Turn], index: int) -> _Turn | None:
+    """Return the turn that started the form active at turn ``index``, if its message was typed."""
+    loop = turns[index].loop
+    for start in range(index - 1, -1, -1):
+        if turns[start].started_loop == loop:
+            return turns[start] if turns[start].typed else None
+    return None
+
+
+def _question(turns: list[_Turn], index: int) -> _Turn | None:
+    """Return the message an answer was about: a flow's answer ("stolen", "2027-03-31") is about the message that started the flow."""
+    turn = turns[index]
+    if turn.taken_by_form:
+        return _flow_start(turns, index) or (turn if turn.typed else None)
+    return turn if turn.typed else None
 
 
 def _mark(turns: list[_Turn], thresholds: Thresholds) -> None:
@@ -381,20 +400,19 @@ def _mark(turns: list[_Turn], thresholds: Thresholds) -> None:
                 close = len(readings) > 1 and readings[0] - readings[1] < thresholds.ambiguity
                 if unsure or close:
                     turn.reasons.add("low_confidence")
+        target: _Turn | None = None
+        reason = ""
         if turn.intent == THUMBS_DOWN_INTENT:
             rated = _last_typed(turns, index)
-            if rated is not None:
-                rated.reasons.add("thumbs_down")
+            target, reason = (_question(turns, rated) if rated is not None else None), "thumbs_down"
         elif turn.intent == DENY_INTENT and turn.typed and not turn.loop and index > 0:
             answered = turns[index - 1]
             if answered.typed and answered.bot_texts and not answered.asks_yes_no:
-                answered.reasons.add("not_what_i_asked")
+                target, reason = _question(turns, index - 1), "not_what_i_asked"
         elif turn.intent == STOP_INTENT and turn.loop:
-            for start in range(index - 1, -1, -1):
-                if turns[start].started_loop == turn.loop:
-                    if turns[start].typed:
-                        turns[start].reasons.add("cancelled_flow")
-                    break
+            target, reason = _flow_start(turns, index), "cancelled_flow"
+        if target is not None:
+            target.reasons.add(reason)
 
 
 def _signalled_senders(dialect: str, thresholds: Thresholds) -> Any:
