@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.devtools.nlu_data import NLU_DATA_DIR
+from bot.paths import PROJECT_ROOT
+from bot.trainer import settings as trainer_settings
 from bot.trainer.decisions import Decisions
 from bot.trainer.inbox import (
     InboxError,
@@ -517,3 +519,39 @@ def test_inbox_usage_errors_exit_2(cli_store: Store, capsys: pytest.CaptureFixtu
         jra("inbox", "list", "--language", "de", "--tracker-url", cli_store.url)
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the conversations and the decisions are
+
+
+def test_the_tracker_store_comes_from_the_environment_else_endpoints_yml(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    assert trainer_settings.tracker_database_url() == f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.sqlite'}"
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql://assistant:pw@db:5433/tracker")
+    assert trainer_settings.tracker_database_url() == "postgresql+psycopg://assistant:pw@db:5433/tracker"  # psycopg 3 here
+
+
+def test_the_production_endpoints_file_is_read_with_its_variables() -> None:
+    environ = {"POSTGRES_HOST": "10.0.0.5", "POSTGRES_PORT": "5433", "TRACKER_DATABASE": "tracker"}
+    environ |= {"POSTGRES_USER": "assistant", "POSTGRES_PASSWORD": "s3cret"}
+    url = trainer_settings.tracker_url_from_endpoints(PROJECT_ROOT / "deploy" / "endpoints.yml", environ)
+    assert url == "postgresql+psycopg://assistant:s3cret@10.0.0.5:5433/tracker"
+    with pytest.raises(trainer_settings.SettingsError, match="POSTGRES_HOST"):
+        trainer_settings.tracker_url_from_endpoints(PROJECT_ROOT / "deploy" / "endpoints.yml", {})
+
+
+def test_the_production_profiles_tracker_store_is_found_from_its_state_folder(tmp_path: Path) -> None:
+    (tmp_path / "secrets.json").write_text(json.dumps({"postgres_superuser": "a", "postgres_app": "b", "redis": "c"}))
+    url = trainer_settings.production_tracker_database_url(tmp_path)
+    assert url == "postgresql+psycopg://assistant:b@127.0.0.1:5433/tracker"
+    assert trainer_settings.describe_url(url) == "postgresql+psycopg://assistant:***@127.0.0.1:5433/tracker"
+    with pytest.raises(trainer_settings.SettingsError, match="make run-production"):
+        trainer_settings.production_tracker_database_url(tmp_path / "none")
+
+
+def test_the_decisions_default_to_var_trainer_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRAINER_DATABASE_URL", raising=False)
+    assert trainer_settings.decisions_database_url() == f"sqlite:///{PROJECT_ROOT / 'var' / 'trainer.sqlite'}"
+    monkeypatch.setenv("TRAINER_DATABASE_URL", "sqlite:///relative/decisions.sqlite")
+    assert trainer_settings.decisions_database_url() == f"sqlite:///{PROJECT_ROOT / 'relative' / 'decisions.sqlite'}"
