@@ -334,6 +334,24 @@ def test_the_rasa_api_token_is_made_per_run_and_kept_private(tmp_path: Path) -> 
     assert ensure_rasa_api_token(tmp_path, {"RASA_API_TOKEN": "given"}) == "given"
 
 
+def test_the_production_profile_gives_its_workers_the_api_and_runs_the_console_with_a_token(tmp_path: Path) -> None:
+    from bot.production import Ports, Profile, Secrets, Servers, programs
+
+    profile = Profile(state_dir=tmp_path, ports=Ports(rasa=(5105, 5106)))
+    servers = Servers(Path("/usr/lib/postgresql/15/bin"), Path("/usr/bin/redis-server"), Path("/usr/sbin/nginx"))
+    environ = {"RASA_API_TOKEN": RASA_API_TOKEN, "TRAINER_TOKEN": TOKEN}
+    processes = {program.name: program for program in programs(profile, Secrets("a", "b", "c"), servers, environ)}
+    for worker in ("rasa-1", "rasa-2"):
+        assert "--enable-api" in processes[worker].arguments and RASA_API_TOKEN not in processes[worker].arguments
+        assert ("RASA_API_TOKEN", RASA_API_TOKEN) in processes[worker].environment
+    console_env = dict(processes["console"].environment)
+    assert console_env["RASA_API_URLS"] == "http://127.0.0.1:5105,http://127.0.0.1:5106"
+    assert console_env["RASA_API_TOKEN"] == RASA_API_TOKEN and "/tracker" in console_env["TRACKER_DATABASE_URL"]
+    assert processes["console"].arguments[-4:] == ("--host", "127.0.0.1", "--port", "8090")
+    without = {program.name for program in programs(profile, Secrets("a", "b", "c"), servers, {})}
+    assert "console" not in without
+
+
 def test_nginx_proxies_no_route_of_the_rasa_api() -> None:
     template = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     locations = dict(re.findall(r"location\s+([^{]+?)\s*\{\s*proxy_pass\s+http://(\w+);", template))
