@@ -278,6 +278,29 @@ def test_there_is_nothing_to_go_back_to_before_a_first_accept(tmp_path: Path) ->
         live_model.rollback(tmp_path)
 
 
+def test_jra_model_accept_and_rollback_from_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import build_parser, cmd_model, main
+
+    assert build_parser().parse_args(["model"]).func is cmd_model, "`jra model` alone still trains (make model)"
+    old, new = fake_models(tmp_path, "model-" + "a" * 16 + ".tar.gz", "model-" + "b" * 16 + ".tar.gz")
+    os.utime(tmp_path / new, (time.time() + 5, time.time() + 5))  # the newest
+    rasa = FakeRasaApi(RASA_API_TOKEN)
+    monkeypatch.setenv("RASA_API_URLS", rasa.url)
+    monkeypatch.setenv("RASA_API_TOKEN", RASA_API_TOKEN)
+    try:
+        assert main(["model", "accept", "--models-dir", str(tmp_path)]) == 0
+        assert live_model.live_model(tmp_path) == new and rasa.loaded == [str(tmp_path / new)]
+        assert f"Live model: {new} (previous: {old})" in capsys.readouterr().out
+        assert main(["model", "rollback", "--models-dir", str(tmp_path)]) == 0
+        assert live_model.live_model(tmp_path) == old
+        assert main(["model", "accept", "../../etc/passwd", "--models-dir", str(tmp_path)]) == 1
+        assert "Cannot accept" in capsys.readouterr().err
+    finally:
+        rasa.close()
+
+
 # ---- sessions, limits and parameters (no server) -------------------------------------------------
 
 
@@ -476,6 +499,49 @@ def test_a_real_rasa_server_loads_a_model_through_its_api_and_goes_on_answering(
     print(f"\nPUT /model took {seconds:.1f} s")
 
 
+def test_the_rasa_api_takes_the_token_from_the_environment_and_refuses_other_callers(trained_model: Path, tmp_path: Path) -> None:
+    from bot.paths import rasa_executable
+
+    port = free_port()
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
+        f'  dialect: "sqlite"\n  db: "{tmp_path / "tracker.sqlite"}"\n'
+    )
+    command = [
+        str(rasa_executable().parent / "python"),
+        *("-m", "bot.rasa_server", "run", "--model", str(trained_model), "--interface", "127.0.0.1"),
+        *("--port", str(port), "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--endpoints", str(endpoints)),
+        "--enable-api",  # as the Procfile's rasa line
+    ]
+    env = {**os.environ, "RASA_API_TOKEN": RASA_API_TOKEN, "RASA_TELEMETRY_ENABLED": "false"}
+    url = f"http://127.0.0.1:{port}"
+    with (tmp_path / "rasa.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        assert process.poll() is None, (tmp_path / "rasa.log").read_text()[-3000:]
+        assert RASA_API_TOKEN not in Path(f"/proc/{process.pid}/cmdline").read_text(), "not shown by ps"
+        assert httpx.get(f"{url}/status").status_code == 401
+        assert "refused" in live_model.load_on_servers(trained_model, (url,), "")[0]
+        assert "refused" in live_model.load_on_servers(trained_model, (url,), "wrong")[0]
+        assert live_model.load_on_servers(trained_model, (url,), RASA_API_TOKEN) == (f"{url}: loaded",)
+        status = httpx.get(f"{url}/status", params={"token": RASA_API_TOKEN}).json()
+        assert Path(status["model_file"]).name == trained_model.resolve().name
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 # ---- in the browser ----------------------------------------------------------------------------
 
 
@@ -635,6 +701,7 @@ def test_the_main_actions_work_with_the_keyboard_alone(page: Any, secured: Conso
     page.keyboard.press("Enter")
     expect(page.locator("#inbox-title")).to_have_text("ボットが 分からなかった メッセージ")
     expect(page.locator("#retrain")).to_have_text("学習しなおして 評価する")
+    screenshot(page, "console-japanese")
     page.locator("#retrain").focus()
     expect(page.locator("#retrain")).to_be_focused()
 
