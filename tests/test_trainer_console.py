@@ -415,6 +415,8 @@ def test_every_api_route_needs_a_session_and_refusals_are_logged_without_the_cre
         for path in GET_ROUTES:
             assert client.get(secured.url + path).status_code == 401, path
             assert forged.get(secured.url + path).status_code == 401, path
+        for path in ("/%61pi/inbox", "/api%2finbox", "/API/inbox", "/api//inbox", "/anything/else"):
+            assert client.get(secured.url + path).status_code == 401, path
         for path in POST_ROUTES:
             assert client.post(secured.url + path, json={}, headers={"X-CSRF-Token": "x"}).status_code == 401, path
             assert forged.post(secured.url + path, json={}, headers={"X-CSRF-Token": "x"}).status_code == 401, path

@@ -49,6 +49,8 @@ STATIC_FILES = {
     "/console.js": ("console.js", "application/javascript; charset=utf-8"),
     "/console.css": ("console.css", "text/css; charset=utf-8"),
 }
+# The page itself and the login; every other path needs a session.
+PUBLIC_PATHS = frozenset({*STATIC_FILES, "/api/login", "/favicon.ico"})
 COOKIE = "jra_console"
 CSRF_HEADER = "X-CSRF-Token"
 IDLE_SECONDS = 3600
@@ -308,7 +310,7 @@ def create_app(settings: ConsoleSettings) -> Any:
     @app.middleware("request")
     async def guard(request: Request) -> Any:
         path = request.path
-        if not path.startswith("/api/") or path == "/api/login":
+        if path in PUBLIC_PATHS:  # everything else, an unknown path included, needs the session
             return None
         session = sessions.get(request.cookies.get(COOKIE))
         if session is None:
