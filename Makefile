@@ -104,9 +104,11 @@ evaluate: setup
 evaluate-dialogue: model
 	@$(APP_VENV)/bin/python -m bot.devtools.dialogue_eval $(ARGS)
 
-# Starts the real servers and prints REST latency per language, throughput and memory.
-bench: model
-	@$(JRA) bench
+# This assistant next to a bare `rasa init` bot (trained once into .cache/), on the same messages:
+# p50, p95, throughput, errors and their ratios, for make run's profile and the production profile
+# with 1, 2 and 3 workers; ours per language; RSS. ARGS="--profiles default" for the first only.
+bench: model production-servers
+	@$(JRA) bench $(ARGS)
 
 # Lint, format and types (settings in pyproject.toml): ruff on the Python code, mypy on actions/
 # and bot/ from the app environment, where rasa is not installed (docs/architecture.md).

@@ -126,10 +126,14 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Measure REST round trips per language, throughput and memory."""
+    """Measure latency, throughput and memory next to a bare `rasa init` bot, per profile."""
     from bot.devtools.benchmark import run
 
-    return run(per_language=args.per_language, concurrency=args.concurrency, seconds=args.seconds)
+    profiles = [profile.strip() for profile in args.profiles.split(",") if profile.strip()]
+    if any(profile != "default" and not (profile.isdigit() and int(profile) > 0) for profile in profiles):
+        print("--profiles takes default and worker counts, e.g. default,1,2,3", file=sys.stderr)
+        return 2
+    return run(per_language=args.per_language, concurrency=args.concurrency, seconds=args.seconds, profiles=profiles)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -233,8 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.set_defaults(func=cmd_console)
 
-    bench = commands.add_parser("bench", help="measure REST latency per language, throughput and memory")
-    bench.add_argument("--per-language", type=int, default=60)
+    bench = commands.add_parser("bench", help="latency, throughput and memory next to a bare rasa init bot")
+    bench.add_argument("--per-language", type=int, default=40, help="real-user-style messages per language")
+    bench.add_argument("--profiles", default="default,1,2,3", help="default and production worker counts")
     bench.add_argument("--concurrency", type=int, default=8)
     bench.add_argument("--seconds", type=float, default=20.0)
     bench.set_defaults(func=cmd_bench)

