@@ -1,6 +1,6 @@
 """Run the Rasa server (`python -m bot.rasa_server run …`, the same arguments as `rasa run`).
 
-Three changes to Rasa 3.6:
+Changes to Rasa 3.6:
 
 - It checks every action server response against a JSON schema with
   `jsonschema.validate(result, schema)`, which checks the schema itself again on every call; on
@@ -23,12 +23,19 @@ Three changes to Rasa 3.6:
   `"feedback": true` (bot/feedback.py), so the front ends draw "Was this helpful? 👍 / 👎"
   under it. The channels send a text's paragraphs as messages of their own; only the last
   part of the message carries the flag, so the row is drawn once, under the end of the answer.
+- Rasa fills slots into every text of a domain response, button payloads included, and reads
+  any `{…}` as a slot name: the entity payloads of this project's buttons
+  (`/inform{"loss_reason": "lost"}`) are not slots, so each such question logged an ERROR with a
+  stack trace and its locals, and the response went out unchanged. Here a text without a
+  `{slot_name}` placeholder is returned as it is, without the log (the same text Rasa sends);
+  a text with one is filled by Rasa as before.
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +47,7 @@ from rasa.__main__ import main as rasa_main
 from rasa.core.actions.action import RemoteAction, create_bot_utterance
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.socketio import SocketIOOutput
+from rasa.core.nlg import interpolator
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered
 from rasa.shared.exceptions import RasaException
@@ -191,6 +199,18 @@ async def _emit_socketio_message_with_metadata(self: SocketIOOutput, socket_id: 
         await _emit_socketio_message(self, socket_id, with_metadata(response, reply.language))
 
 
+# A slot placeholder as Rasa's templates write one: `{name}` (a slot name, no quotes or spaces).
+_SLOT_PLACEHOLDER = re.compile(r"{[A-Za-z_][A-Za-z0-9_.-]*}")
+_interpolate_text = interpolator.interpolate_text
+
+
+def _interpolate_slots_only(response: str, values: dict[str, Any]) -> str:
+    """Fill slots into a response text as Rasa does; leave texts without a slot placeholder alone."""
+    if not _SLOT_PLACEHOLDER.search(response):
+        return response
+    return str(_interpolate_text(response, values))
+
+
 def install() -> None:
     """Put the compiled response validator, the apology and the reply metadata in place."""
     RemoteAction._validate_action_result = _validate_action_result
@@ -200,6 +220,7 @@ def install() -> None:
     MessageProcessor._send_bot_messages = staticmethod(_send_bot_messages_with_metadata)
     CollectingOutputChannel._message = staticmethod(_collected_message_with_metadata)
     SocketIOOutput._send_message = _emit_socketio_message_with_metadata
+    interpolator.interpolate_text = _interpolate_slots_only
 
 
 def with_api_token(arguments: list[str], token: str) -> list[str]:

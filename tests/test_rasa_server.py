@@ -120,3 +120,40 @@ def test_every_bot_message_carries_the_conversations_language_on_both_channels()
         timeout=300,
     )
     assert result.returncode == 0 and "language on every message" in result.stdout, result.stdout + result.stderr[-2000:]
+
+
+INTERPOLATION = """
+import yaml
+from rasa.core.nlg import interpolator
+from bot.rasa_server import install
+
+install()
+logged = []
+interpolator.structlogger.exception = lambda *args, **kwargs: logged.append(args)
+domain = yaml.safe_load(open("domain.yml", encoding="utf-8"))
+asked = [
+    variation
+    for variations in domain["responses"].values()
+    for variation in variations
+    if any("{" in button.get("payload", "") for button in variation.get("buttons", []))
+]
+assert asked, "the domain has questions with entity payloads"
+for variation in asked:
+    filled = interpolator.interpolate(variation, {"language": "en"})
+    assert filled["buttons"] == variation["buttons"], filled["buttons"]
+assert interpolator.interpolate("Your card: {card_kind}.", {"card_kind": "residence card"}) == "Your card: residence card."
+assert interpolator.interpolate("{no_such_slot}", {}) == "{no_such_slot}"
+assert len(logged) == 1, logged  # only the text that names a slot without a value is reported
+print("payloads untouched")
+"""
+
+
+def test_entity_payloads_of_buttons_are_sent_as_written_without_an_error_in_the_log() -> None:
+    result = subprocess.run(
+        [str(rasa_executable().parent / "python"), "-c", INTERPOLATION],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "payloads untouched" in result.stdout, result.stdout + result.stderr[-2000:]
