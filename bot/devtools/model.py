@@ -54,7 +54,7 @@ def training_environment(root: Path = PROJECT_ROOT) -> dict[str, str]:
     cache = root / ".rasa" / f"cache-{model_fingerprint(root, ('bot/nlu',))}"
     # Training embeds examples in batches, where a second thread pays (the served model uses one).
     threads = os.environ.get("NLU_EMBEDDING_THREADS", "2")
-    return {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "NLU_EMBEDDING_THREADS": threads}
+    return {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "NLU_EMBEDDING_THREADS": threads, "OMP_NUM_THREADS": threads}
 
 
 def ensure_model(

@@ -43,16 +43,15 @@ DEFAULT_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "sentence-embed
 
 
 def embedding_threads() -> int:
-    """Return the threads that embed one message: NLU_EMBEDDING_THREADS, 1 by default.
+    """Return the threads that embed one message: OMP_NUM_THREADS, as bot/__init__.py set it.
 
-    A deployment setting, not a property of the model. One thread is the default because the
-    engine's OpenMP threads wait for each other by spinning: on a busy machine (other Rasa
-    workers, the action server, a retraining) two threads took 160 ms per message at the median
-    and 950 ms at p95, one thread 30 ms and 60 ms (docs/nlu.md "Speed"). A Rasa server parses one
-    message at a time, so a second thread only helps on an otherwise idle core.
+    A deployment setting (NLU_EMBEDDING_THREADS), not a property of the model: two for `make run`'s
+    single Rasa server, the cores shared out between the production profile's workers. The
+    engine's OpenMP runtime is the one scikit-learn loads first, so the thread count must be in
+    the environment before that; bot/__init__.py puts it there.
     """
     try:
-        return max(1, int(os.environ.get("NLU_EMBEDDING_THREADS", "1")))
+        return max(1, int(os.environ.get("OMP_NUM_THREADS") or os.environ.get("NLU_EMBEDDING_THREADS") or "1"))
     except ValueError:
         return 1
 
