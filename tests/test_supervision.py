@@ -262,11 +262,12 @@ def test_the_openmp_runtime_the_embedding_shares_uses_the_configured_threads() -
     from bot.paths import PROJECT_ROOT, rasa_executable
 
     environment = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
-    for setting in ("1", "2"):
+    # The third: a production worker started by `jra serve`, whose own default it inherits.
+    for setting, inherited in (("1", {}), ("2", {}), ("1", {"OMP_NUM_THREADS": "2"})):
         result = subprocess.run(
             [str(rasa_executable().parent / "python"), "-c", OPENMP_THREADS],
             cwd=PROJECT_ROOT,
-            env={**environment, "NLU_EMBEDDING_THREADS": setting},
+            env={**environment, **inherited, "NLU_EMBEDDING_THREADS": setting},
             capture_output=True,
             text=True,
             timeout=120,
