@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from bot.devtools import local_servers
 from bot.paths import PROJECT_ROOT, rasa_executable
 
@@ -81,10 +79,5 @@ def bare_server(project: Path, workdir: Path, port: int | None = None) -> Iterat
     log = workdir / "bare-rasa.log"
     with local_servers.running(command, env, log, cwd=project) as process:
         base = f"http://127.0.0.1:{port}"
-
-        def answers() -> bool:
-            reply = httpx.post(f"{base}/webhooks/rest/webhook", json={"sender": "startup-probe", "message": "hello"}, timeout=30)
-            return reply.status_code == 200 and bool(reply.json())
-
-        local_servers.wait_until(answers, process, "bare Rasa server", log)
+        local_servers.wait_until(lambda: local_servers.rasa_answers(base), process, "bare Rasa server", log)
         yield local_servers.Server(base, process.pid)

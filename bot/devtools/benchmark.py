@@ -215,14 +215,6 @@ def default_profile(model: Path, workdir: Path) -> Iterator[Ours]:
         yield Ours(rasa.url, (rasa.pid,))
 
 
-def _answers(url: str) -> bool:
-    try:
-        reply = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": "bench-probe", "message": "hello"}, timeout=30)
-    except httpx.HTTPError:
-        return False
-    return reply.status_code == 200 and bool(reply.json())
-
-
 @contextmanager
 def production_profile(model: Path, workers: int) -> Iterator[Ours]:
     """`jra serve --production --workers N` on free ports, in a folder of its own, stopped afterwards."""
@@ -243,7 +235,7 @@ def production_profile(model: Path, workers: int) -> Iterator[Ours]:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + PRODUCTION_START_SECONDS
-        while not all(_answers(f"http://127.0.0.1:{port}") for port in rasa_ports):
+        while not all(local_servers.rasa_answers(f"http://127.0.0.1:{port}") for port in rasa_ports):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"The production profile did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(2)

@@ -94,6 +94,15 @@ def running(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJ
         stop_process(process)
 
 
+def rasa_answers(base: str) -> bool:
+    """Tell whether the Rasa server at ``base`` answers a message on its REST channel."""
+    try:
+        reply = httpx.post(f"{base}/webhooks/rest/webhook", json={"sender": "startup-probe", "message": "hello"}, timeout=30)
+    except httpx.HTTPError:
+        return False
+    return reply.status_code == 200 and bool(reply.json())
+
+
 @contextmanager
 def action_server(
     database_url: str, workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None
@@ -143,9 +152,5 @@ def rasa_server(
     with running(command, env, log) as process:
         base = f"http://127.0.0.1:{port}"
 
-        def answers() -> bool:
-            reply = httpx.post(f"{base}/webhooks/rest/webhook", json={"sender": "startup-probe", "message": "hello"}, timeout=30)
-            return reply.status_code == 200 and bool(reply.json())
-
-        wait_until(answers, process, "Rasa server", log)
+        wait_until(lambda: rasa_answers(base), process, "Rasa server", log)
         yield Server(base, process.pid)

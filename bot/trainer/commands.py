@@ -70,20 +70,6 @@ def _run(command: Any, args: argparse.Namespace) -> int:
 # jra inbox
 
 
-def _message_json(message: Any) -> dict[str, Any]:
-    return {
-        "key": message.key,
-        "text": message.text,
-        "language": message.language,
-        "predicted_intent": message.predicted_intent,
-        "confidence": message.confidence,
-        "reasons": list(message.reasons),
-        "bot_reply": message.bot_reply,
-        "count": message.count,
-        "last_seen": message.last_seen.isoformat(),
-    }
-
-
 def _one_line(text: str, width: int = 100) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
@@ -98,7 +84,7 @@ def _inbox_list(args: argparse.Namespace) -> int:
             {
                 "language": group.language,
                 "predicted_intent": group.predicted_intent,
-                "messages": [_message_json(message) for message in group.messages],
+                "messages": [message.as_json() for message in group.messages],
             }
             for group in groups
         ]

@@ -436,20 +436,7 @@ def create_app(settings: ConsoleSettings) -> Any:
                 {
                     "language": group.language,
                     "predicted_intent": group.predicted_intent,
-                    "messages": [
-                        {
-                            "key": message.key,
-                            "text": message.text,
-                            "language": message.language,
-                            "predicted_intent": message.predicted_intent,
-                            "confidence": message.confidence,
-                            "reasons": list(message.reasons),
-                            "bot_reply": message.bot_reply,
-                            "count": message.count,
-                            "last_seen": message.last_seen.isoformat(),
-                        }
-                        for message in group.messages
-                    ],
+                    "messages": [message.as_json() for message in group.messages],
                 }
                 for group in groups
             ]

@@ -130,6 +130,20 @@ class InboxMessage:
     count: int  # how many messages were merged into this one
     last_seen: datetime  # UTC
 
+    def as_json(self) -> dict[str, Any]:
+        """Return the message as `jra inbox list --json` and the console's API give it."""
+        return {
+            "key": self.key,
+            "text": self.text,
+            "language": self.language,
+            "predicted_intent": self.predicted_intent,
+            "confidence": self.confidence,
+            "reasons": list(self.reasons),
+            "bot_reply": self.bot_reply,
+            "count": self.count,
+            "last_seen": self.last_seen.isoformat(),
+        }
+
 
 @dataclass(frozen=True)
 class InboxGroup:
