@@ -6,10 +6,10 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import OfficeInfo, find_prefecture, office_for_prefecture
+from actions.db import reads
+from actions.db.engine import Unavailable
+from actions.db.queries import OfficeInfo
 from actions.flows.answers import Answer, FlowAnswer
 from actions.flows.catalog import OFFICE
 from actions.flows.common import (
@@ -44,7 +44,7 @@ def utter_office(dispatcher: CollectingDispatcher, office: OfficeInfo, response:
 
 def read_place(message: Message, asked: bool) -> str | None:
     """Read the prefecture of the place the user names (a prefecture or a city)."""
-    prefecture = read_database(lambda session: find_prefecture(session, message.text))
+    prefecture = reads.prefecture_in(message.text)
     return None if isinstance(prefecture, Unavailable) else prefecture
 
 
@@ -78,7 +78,7 @@ class ActionOfficeAnswer(FlowAnswer):
     def compose(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> Answer | None:
         """Look the office up; the general-guidance reminder follows it."""
         prefecture = tracker.get_slot("office_prefecture")
-        office = read_database(lambda session: office_for_prefecture(session, prefecture, language))
+        office = reads.office(prefecture, language)
         if isinstance(office, Unavailable):
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return None
@@ -102,11 +102,8 @@ class ActionOfficeInPassing(Action):
         """Send the office for the place named, or say how to ask for one."""
         language = reply_language(tracker)
 
-        def read(session: Session) -> OfficeInfo | None:
-            prefecture = find_prefecture(session, latest_text(tracker))
-            return office_for_prefecture(session, prefecture, language) if prefecture else None
-
-        office = read_database(read)
+        prefecture = reads.prefecture_in(latest_text(tracker))
+        office = reads.office(prefecture, language) if isinstance(prefecture, str) else prefecture
         if isinstance(office, Unavailable):
             dispatcher.utter_message(response="utter_temporarily_unavailable")
         elif office is None:

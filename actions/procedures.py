@@ -8,8 +8,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import ProcedureAnswer, get_procedure
+from actions.db import reads
+from actions.db.engine import Unavailable
+from actions.db.queries import ProcedureAnswer
 from actions.language import reply_language
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def utter_procedure(dispatcher: CollectingDispatcher, answer: ProcedureAnswer) -
 
 def fetch_procedure(dispatcher: CollectingDispatcher, key: str, language: str) -> ProcedureAnswer | None:
     """Load a procedure for an answer; when it cannot be had, tell the user politely and return None."""
-    answer = read_database(lambda session: get_procedure(session, key, language))
+    answer = reads.procedure(key, language)
     if isinstance(answer, Unavailable):
         dispatcher.utter_message(response="utter_temporarily_unavailable")
         return None

@@ -7,6 +7,14 @@ Changes to Rasa 3.6:
   this project's turns (an action or two each) that took about a sixth of the Rasa server's CPU
   (py-spy, docs/dialogue.md). Here the validator is built once and the response is checked
   against the same schema with the same error, so nothing that was rejected before is accepted.
+- Every call to the action server carries the domain, and 98 % of this project's domain (212 of
+  217 kB of JSON) is its responses in five languages, which only the Rasa server renders: the
+  actions name a response and never read one. Encoding it for each of a turn's two or three
+  calls and decoding it in the action server was the largest cost after the NLU (py-spy,
+  docs/deployment.md "Performance"). Here the domain goes without its responses, built once
+  per loaded domain; intents, entities, slots, forms and actions (what rasa-sdk's forms and
+  slot validation read) are sent as before. Rasa's own switch, `enable_selective_domain`,
+  sends either the whole domain or none, and the validation actions need the slots and forms.
 - When the action server cannot be reached (crashed, restarting), Rasa logs the error and the
   user gets no answer at all. Here the turn ends with `utter_temporarily_unavailable` in the
   conversation's language instead, once per message; the conversation's state is what it was,
@@ -42,6 +50,7 @@ from functools import lru_cache
 from typing import Any
 
 import aiohttp  # type: ignore[import-not-found]  # only in .venv/rasa, with Rasa
+import rasa
 from jsonschema import exceptions, validators
 from rasa.__main__ import main as rasa_main
 from rasa.core.actions.action import RemoteAction, create_bot_utterance
@@ -49,7 +58,9 @@ from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.socketio import SocketIOOutput
 from rasa.core.nlg import interpolator
 from rasa.core.processor import MessageProcessor
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
 
 from bot.feedback import FEEDBACK_KEY
@@ -88,6 +99,32 @@ _reply: contextvars.ContextVar[_Reply | None] = contextvars.ContextVar("reply", 
 def _response_validator() -> Any:
     schema = RemoteAction.action_response_format_spec()
     return validators.validator_for(schema)(schema)
+
+
+# The domain as the actions read it, kept on each loaded Domain object (a new model, a new one).
+_ACTION_DOMAIN_ATTRIBUTE = "_domain_for_actions"
+
+
+def domain_for_actions(domain: Domain) -> dict[str, Any]:
+    """Return the domain as sent to the action server: everything but the responses."""
+    kept = domain.__dict__.get(_ACTION_DOMAIN_ATTRIBUTE)
+    if kept is None:
+        kept = {key: value for key, value in domain.as_dict().items() if key != "responses"}
+        domain.__dict__[_ACTION_DOMAIN_ATTRIBUTE] = kept
+    return kept
+
+
+def _action_call_without_responses(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+    """Build the action server request as Rasa 3.6 does (RemoteAction._action_call_format), without the responses."""
+    result: dict[str, Any] = {
+        "next_action": self._name,
+        "sender_id": tracker.sender_id,
+        "tracker": tracker.current_state(EventVerbosity.ALL),
+        "version": rasa.__version__,
+    }
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+        result["domain"] = domain_for_actions(domain)
+    return result
 
 
 def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
@@ -213,6 +250,7 @@ def _interpolate_slots_only(response: str, values: dict[str, Any]) -> str:
 
 def install() -> None:
     """Put the compiled response validator, the apology and the reply metadata in place."""
+    RemoteAction._action_call_format = _action_call_without_responses
     RemoteAction._validate_action_result = _validate_action_result
     RemoteAction.run = _run_remote_action_noting_failures
     MessageProcessor.handle_message = _handle_message_noting_failures

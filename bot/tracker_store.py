@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy
 import sqlalchemy.orm
+import sqlalchemy.pool
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -49,7 +50,17 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         engine = self.engine
         if engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 (Rasa 3.6's) opens a SQLite file anew for every session (NullPool):
+            # two or three opens per message, each repeating the pragmas. A pool keeps them open;
+            # connections may be handed from one thread to another (check_same_thread off),
+            # which the pool makes safe by lending each to one user at a time.
+            engine.dispose()
+            engine = sqlalchemy.create_engine(
+                engine.url, poolclass=sqlalchemy.pool.QueuePool, connect_args={"check_same_thread": False}
+            )
             event.listen(engine, "connect", _fast_sqlite)
+            self.engine = engine
+            self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=engine)
         else:
             # A database server that restarted (the production profile's PostgreSQL) closed the
             # pooled connections: test each one before use, so that the next message after a

@@ -202,6 +202,45 @@ def test_a_database_url_that_cannot_be_used_gives_unavailable(
     assert "Procedures database unavailable: DATABASE_URL cannot be used" in caplog.text
 
 
+# ---- reads kept per content version --------------------------------------------------------
+
+
+def test_a_kept_read_is_served_again_until_the_content_changes(tmp_path: Path) -> None:
+    path = tmp_path / "procedures.sqlite"
+    assert load_database_url(f"sqlite:///{path}", CONTENT_DIR)
+    open_database(settings_for(path))
+    calls: list[str] = []
+
+    def read(session: Session) -> object:
+        calls.append("read")
+        return get_procedure(session, "lost_residence_card", "en")
+
+    first = read_database(read, cache_key=("lost card", "en"))
+    assert read_database(read, cache_key=("lost card", "en")) is first
+    assert calls == ["read"]
+    assert read_database(read) is not first and calls == ["read", "read"]  # without a key: read every time
+    # `jra db load` writes other content (a new digest): the next read sees it.
+    engine = create_database_engine(f"sqlite:///{path}")
+    with Session(engine) as session, session.begin():
+        session.execute(update(ProcedureText).where(ProcedureText.language == "en").values(title="Changed title"))
+        session.execute(update(ContentVersion).values(digest=ContentVersion.digest + "-changed"))
+    engine.dispose()
+    changed = read_database(read, cache_key=("lost card", "en"))
+    assert calls == ["read", "read", "read"]
+    assert changed is not UNAVAILABLE and changed.title == "Changed title"  # type: ignore[union-attr]
+
+
+def test_a_kept_read_is_not_served_when_the_database_is_gone(tmp_path: Path) -> None:
+    path = tmp_path / "procedures.sqlite"
+    assert load_database_url(f"sqlite:///{path}", CONTENT_DIR)
+    open_database(settings_for(path))
+    assert read_database(read_lost_card, cache_key="lost card") is not UNAVAILABLE
+    with sqlite3.connect(path) as connection:  # the content is taken away under the running process
+        connection.execute("DELETE FROM content_version")
+    assert read_database(read_lost_card, cache_key="lost card") is UNAVAILABLE
+    assert answer_lost_card() == ["utter_temporarily_unavailable"]
+
+
 # ---- jra db load ----------------------------------------------------------------------------
 
 

@@ -8,13 +8,19 @@ The settings are read from the environment once, when the first action reads the
 the engine and its sessionmaker are created then and kept for the life of the process.
 ``close_database`` disposes of them (tests, tools), and ``open_database(settings)`` points the
 process at another database explicitly.
+
+A read may name a ``cache_key``: what it returned is kept for the content version it was read
+from (the loader's digest, read on every call anyway) and served again without querying, until
+`jra db load` writes other content. A procedure answer is otherwise a dozen ORM queries, a third of
+the action server's time per turn (py-spy, docs/deployment.md "Performance").
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -102,6 +108,7 @@ def close_database() -> None:
         if _current is not None:
             _current.engine.dispose()
             _current = None
+    forget_cached_reads()
 
 
 class Unavailable:
@@ -114,9 +121,42 @@ class Unavailable:
 UNAVAILABLE: Final = Unavailable()
 
 
-def _not_loaded(session: Session, schema: str) -> str | None:
+# Reads kept per content version: the loader's digest they were read from, and the values by key.
+CACHE_LIMIT: Final = 4096
+_cache_lock = threading.Lock()
+_cache_digest: str | None = None
+_cache: OrderedDict[Hashable, Any] = OrderedDict()
+
+
+def _cached(digest: str, key: Hashable, read: Callable[[], T]) -> T:
+    """Return the value kept for ``key`` and this content version, or read and keep it."""
+    global _cache_digest
+    with _cache_lock:
+        if _cache_digest != digest:
+            _cache.clear()
+            _cache_digest = digest
+        elif key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = read()
+    with _cache_lock:
+        if _cache_digest == digest:
+            _cache[key] = value
+            if len(_cache) > CACHE_LIMIT:
+                _cache.popitem(last=False)
+    return value
+
+
+def forget_cached_reads() -> None:
+    """Drop every kept read (the next reads query the database)."""
+    global _cache_digest
+    with _cache_lock:
+        _cache.clear()
+        _cache_digest = None
+
+
+def _not_loaded(digest: str | None, schema: str) -> str | None:
     """Say why the loader's content is missing from the database, or None when it is there."""
-    digest = session.scalar(select(ContentVersion.digest))
     if digest is None:
         return f"is empty: {LOAD_HINT}"
     if not digest.startswith(f"{schema}:"):
@@ -136,11 +176,15 @@ def _diagnose(database: Database, error: SQLAlchemyError) -> str:
     return f"failed a query ({error.__class__.__name__})"
 
 
-def read_database(read: Callable[[Session], T]) -> T | Unavailable:
+def read_database(read: Callable[[Session], T], cache_key: Hashable | None = None) -> T | Unavailable:
     """Run ``read`` in one short session; if the database fails, log why and return ``UNAVAILABLE``.
 
     Actions answer from what ``read`` returns, or tell the user politely that the answer cannot
     be had right now: neither a database error nor a broken content row reaches the user as a crash.
+    With a ``cache_key`` (naming the read and its arguments), the value read for the database's
+    current content is returned again without querying; it is shared, so it must not be changed.
+    The content version is still checked on every call, so a database that is down, empty or
+    reloaded is noticed at once.
     """
     try:
         database = open_database()
@@ -149,9 +193,13 @@ def read_database(read: Callable[[Session], T]) -> T | Unavailable:
         return UNAVAILABLE
     try:
         with database.sessions() as session, session.begin():
-            problem = _not_loaded(session, database.schema)
+            digest = session.scalar(select(ContentVersion.digest))
+            problem = _not_loaded(digest, database.schema)
             if problem is None:
-                return read(session)
+                assert digest is not None
+                if cache_key is None:
+                    return read(session)
+                return _cached(digest, cache_key, lambda: read(session))
     except SQLAlchemyError as error:
         problem = _diagnose(database, error)
         logger.error("Procedures database unavailable: %s %s", database.name, problem, exc_info=problem.startswith("failed"))

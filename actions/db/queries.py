@@ -7,8 +7,9 @@ language-neutral rows, so every language renders the same deadline.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -171,14 +172,24 @@ def get_procedure(session: Session, key: str, language: str) -> ProcedureAnswer 
     )
 
 
-def find_prefecture(session: Session, text: str) -> str | None:
-    """Return the key of the prefecture a free text names (by prefecture or city), or None."""
+def place_aliases(session: Session) -> Mapping[str, str]:
+    """Return the prefecture key of every place name (prefectures and cities, in every language)."""
     rows = session.execute(select(PlaceAlias.alias, Prefecture.key).join(PlaceAlias.prefecture)).all()
     prefecture_by_alias: dict[str, str] = {}
     for alias, key in rows:
         prefecture_by_alias.setdefault(alias, key)
+    return MappingProxyType(prefecture_by_alias)
+
+
+def prefecture_named_in(text: str, prefecture_by_alias: Mapping[str, str]) -> str | None:
+    """Return the key of the prefecture a free text names, given ``place_aliases``, or None."""
     alias = find_place_alias(text, prefecture_by_alias)
     return prefecture_by_alias[alias] if alias else None
+
+
+def find_prefecture(session: Session, text: str) -> str | None:
+    """Return the key of the prefecture a free text names (by prefecture or city), or None."""
+    return prefecture_named_in(text, place_aliases(session))
 
 
 # Readers of these languages read the Japanese-script address; the others get both.

@@ -30,8 +30,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import get_labels
+from actions.db import reads
+from actions.db.engine import Unavailable
 from actions.flows.catalog import SWITCHABLE, UNSURE, FlowSpec, flow_by_form, flow_by_intent, flow_by_key
 from actions.language import reply_language
 from actions.parsing import is_unsure, parse_date
@@ -369,7 +369,7 @@ def question_actions(slots: tuple[str, ...], base: type[FlowQuestion] = FlowQues
 
 def flow_title(flow: FlowSpec, language: str) -> str:
     """Return a flow's name in ``language`` ("lost card"), from the content labels."""
-    labels = read_database(lambda session: get_labels(session, language))
+    labels = reads.labels(language)
     return flow.key.replace("_", " ") if isinstance(labels, Unavailable) else labels.get(f"flow_{flow.key}", flow.key)
 
 

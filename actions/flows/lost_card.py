@@ -7,8 +7,8 @@ import datetime as dt
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import find_prefecture, office_for_prefecture
+from actions.db import reads
+from actions.db.engine import Unavailable
 from actions.flows.answers import Answer, FlowAnswer
 from actions.flows.catalog import LOST_CARD, UNSURE
 from actions.flows.common import (
@@ -40,7 +40,7 @@ def read_loss_reason(message: Message, asked: bool) -> str | None:
 
 def read_prefecture(message: Message, asked: bool) -> str | None:
     """Read the prefecture of a place the user names, for the nearest office."""
-    prefecture = read_database(lambda session: find_prefecture(session, message.text))
+    prefecture = reads.prefecture_in(message.text)
     return None if isinstance(prefecture, Unavailable) else prefecture
 
 
@@ -92,7 +92,7 @@ class ActionLostCardAnswer(FlowAnswer):
             result.add(f"utter_lost_card_proof_{proof}")
         result.add("utter_procedure_documents", documents=bulleted(answer.documents))
         prefecture = tracker.get_slot("lost_card_prefecture")
-        office = read_database(lambda session: office_for_prefecture(session, prefecture, language)) if prefecture else None
+        office = reads.office(prefecture, language) if prefecture else None
         if office is not None and not isinstance(office, Unavailable):
             result.add("utter_office", **office_values(office))
         else:

@@ -10,8 +10,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import get_procedure
+from actions.db import reads
+from actions.db.engine import Unavailable
 from actions.flows.answers import Answer, FlowAnswer
 from actions.flows.catalog import REENTRY
 from actions.flows.common import (
@@ -127,7 +127,7 @@ class ValidateReentryForm(FlowValidation):
         away = updates.get("away_months", message.tracker.get_slot("away_months"))
         if not stay_end or len(stay_end) == 10 or away is None:
             return updates
-        procedure = read_database(lambda session: get_procedure(session, "reentry_permit", message.language))
+        procedure = reads.procedure("reentry_permit", message.language)
         if procedure is None or isinstance(procedure, Unavailable):
             return updates  # the answer will say that the database cannot be read
         special_years = int(procedure.values["special_reentry_max_years"])

@@ -90,6 +90,9 @@ class Prediction:
     # The classifier's own ranking (nlu_fallback left out), best first: what the clarification
     # buttons would offer and what the fallback thresholds are calibrated on.
     ranking: tuple[tuple[str, float], ...] = ()
+    # Whether the sentence embedding was read (the classifier's word model was unsure); None for
+    # systems without one.
+    embedded: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class LanguageMetrics:
     confusions: list[tuple[str, str, int]]
     parse_median_ms: float
     parse_p95_ms: float
+    # The share of messages the sentence embedding was read for (None: no such classifier).
+    embedded_share: float | None = None
 
 
 # Training and parsing.
@@ -221,6 +226,7 @@ async def _parse_all(model: Path, messages: list[Example]) -> list[Prediction]:
                 language_scored=detection_is_meaningful(message.text),
                 parse_ms=elapsed,
                 ranking=classifier_ranking(parse),
+                embedded=None if "intent_model" not in parse else parse["intent_model"] == "full",
             )
         )
     return predictions

@@ -94,6 +94,7 @@ def _metrics_json(metrics: LanguageMetrics) -> dict[str, Any]:
         "language_id_messages": metrics.language_id_scored,
         "parse_median_ms": round(metrics.parse_median_ms, 2),
         "parse_p95_ms": round(metrics.parse_p95_ms, 2),
+        "embedded_share": None if metrics.embedded_share is None else round(metrics.embedded_share, 4),
         "worst_confusions": [{"true": t, "predicted": p, "count": c} for t, p, c in metrics.confusions],
     }
 
@@ -106,14 +107,15 @@ def ours_table(metrics: dict[str, LanguageMetrics]) -> list[str]:
     """Return the per-language table of our model as Markdown lines."""
     lines = [
         "| language | messages | intent accuracy | intent macro-F1 | fallback rate | accuracy without fallback "
-        "| language ID (scored) | parse median ms | parse p95 ms |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| language ID (scored) | parse median ms | parse p95 ms | embedded |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for language, m in metrics.items():
         lines.append(
             f"| {language} | {m.messages} | {_fmt(m.accuracy)} | {_fmt(m.macro_f1)} | {_fmt(m.fallback_rate)} | "
             f"{_fmt(m.accuracy_without_fallback)} | "
-            f"{_fmt(m.language_id)} ({m.language_id_scored}) | {m.parse_median_ms:.1f} | {m.parse_p95_ms:.1f} |"
+            f"{_fmt(m.language_id)} ({m.language_id_scored}) | {m.parse_median_ms:.1f} | {m.parse_p95_ms:.1f} | "
+            f"{_fmt(m.embedded_share, 2)} |"
         )
     return lines
 

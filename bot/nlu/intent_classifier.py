@@ -11,7 +11,14 @@ Features, per message (sentence features only):
   TF-IDF with sublinear term frequency and L2-normalised, featurizer by featurizer;
 - each dense featurizer's vector (the multilingual-e5-small embedding), times ``dense_weight``.
 
-scikit-learn's LogisticRegression does the rest. Why scikit-learn and not Rasa's own
+scikit-learn's LogisticRegression does the rest.
+
+Embedding only when needed (``word_model_confidence``): the embedding is two thirds of a parse.
+A second logistic regression is fitted on the counts alone; when it is at least that sure of a
+message, its ranking is the answer and the message is never embedded; otherwise the classifier
+asks the sentence-embedding featurizer (``when_asked: true``) for the embedding and the full model
+answers. The threshold is chosen on the tuning split (docs/nlu.md): the word model is right on
+nearly every message it is that sure of. Why scikit-learn and not Rasa's own
 LogisticRegressionClassifier: that one feeds raw counts to the model with a fixed C and a
 balanced class weight; TF-IDF weighting and a tuned C score several points higher here.
 """
@@ -37,9 +44,13 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_NAME
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.sentence_embeddings import add_embeddings
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "intent_classifier.joblib"
+# In the parse result: "words" when the word model answered alone, "full" when the embedding was read too.
+INTENT_MODEL_KEY = "intent_model"
 _WORDS = re.compile(r"\w")
 
 
@@ -85,6 +96,12 @@ class FeatureMatrix:
             if fit:
                 self._tfidf[origin] = self._tfidf_class(sublinear_tf=True).fit(counts)
             blocks.append(self._tfidf[origin].transform(counts))
+        blocks.append(self._dense_block(features))
+        return scipy.sparse.hstack(blocks).tocsr()
+
+    def _dense_block(self, features: Sequence[dict[str, Any]]) -> scipy.sparse.csr_matrix:
+        """Return the dense featurizers' columns (zeros for a message without the feature)."""
+        blocks: list[scipy.sparse.csr_matrix] = []
         for origin in self.dense_origins:
             size = self._dense_sizes[origin]
             dense = np.vstack(
@@ -96,7 +113,17 @@ class FeatureMatrix:
                 ]
             )
             blocks.append(scipy.sparse.csr_matrix(dense * self._dense_weight))
-        return scipy.sparse.hstack(blocks).tocsr()
+        return scipy.sparse.hstack(blocks).tocsr() if blocks else scipy.sparse.csr_matrix((len(features), 0))
+
+    def with_dense(self, matrix: scipy.sparse.csr_matrix, messages: Sequence[Message]) -> scipy.sparse.csr_matrix:
+        """Return ``matrix`` (these messages' rows) with its dense columns read again from the messages."""
+        dense = self._dense_block([sentence_features(message) for message in messages])
+        return scipy.sparse.hstack([matrix[:, : self.sparse_width], dense]).tocsr()
+
+    @property
+    def sparse_width(self) -> int:
+        """The number of leading columns that come from counts (the word model reads only these)."""
+        return sum(self._sparse_sizes.values())
 
     def fit_transform(self, messages: Sequence[Message]) -> scipy.sparse.csr_matrix:
         """Learn the TF-IDF weights of the training messages and return their matrix."""
@@ -144,6 +171,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "max_iter": 1000,
             "ranking_length": 10,
             "random_state": 42,
+            # None: every message is embedded; a probability: the word model answers alone when it
+            # is at least this sure.
+            "word_model_confidence": None,
         }
 
     def __init__(
@@ -153,12 +183,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         resource: Resource,
         matrix: FeatureMatrix | None = None,
         model: Any = None,
+        word_model: Any = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._matrix = matrix
         self._model = _fast_to_apply(model)
+        self._word_model = _fast_to_apply(word_model)
 
     @classmethod
     def create(
@@ -188,7 +220,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             max_iter=int(self._config["max_iter"]),
             random_state=int(self._config["random_state"]),
         )
-        model.fit(features, [example.get(INTENT) for example in examples])
+        labels = [example.get(INTENT) for example in examples]
+        model.fit(features, labels)
         logger.info(
             "Fitted %s on %d examples x %d features in %.0f s",
             self.__class__.__name__,
@@ -196,9 +229,25 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             features.shape[1],
             time.monotonic() - started,
         )
-        self._matrix, self._model = matrix, _fast_to_apply(model)
+        word_model = None
+        if self._config["word_model_confidence"] is not None and matrix.dense_origins:
+            started = time.monotonic()
+            # Started from the full model's weights of the same columns, it converges in a
+            # fraction of the iterations a start from zero takes.
+            word_model = LogisticRegression(
+                C=float(self._config["C"]),
+                solver=str(self._config["solver"]),
+                max_iter=int(self._config["max_iter"]),
+                random_state=int(self._config["random_state"]),
+                warm_start=True,
+            )
+            word_model.coef_ = np.array(model.coef_[:, : matrix.sparse_width])
+            word_model.intercept_ = np.array(model.intercept_)
+            word_model.fit(features[:, : matrix.sparse_width], labels)
+            logger.info("Fitted the word model (counts only) in %.0f s", time.monotonic() - started)
+        self._matrix, self._model, self._word_model = matrix, _fast_to_apply(model), _fast_to_apply(word_model)
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump({"matrix": matrix, "model": model}, directory / MODEL_FILE)
+            joblib.dump({"matrix": matrix, "model": model, "word_model": word_model}, directory / MODEL_FILE)
         return self._resource
 
     @classmethod
@@ -217,7 +266,30 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         except (ValueError, FileNotFoundError):
             logger.debug("No stored model for %s: it stays untrained", cls.__name__)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, stored["matrix"], stored["model"])
+        return cls(config, model_storage, resource, stored["matrix"], stored["model"], stored.get("word_model"))
+
+    def probabilities(self, messages: Sequence[Message]) -> tuple[np.ndarray, np.ndarray]:
+        """Return each message's probability per class (``classes_`` order) and whether the full model answered.
+
+        Only the messages the word model is unsure of are embedded and read by the full model.
+        """
+        assert self._model is not None and self._matrix is not None
+        features = self._matrix.transform(messages)
+        unsure = np.arange(len(messages))
+        probabilities = np.zeros((len(messages), len(self._model.classes_)))
+        threshold = self._config["word_model_confidence"]
+        if self._word_model is not None and threshold is not None:
+            word = self._word_model.predict_proba(features[:, : self._matrix.sparse_width])
+            sure = word.max(axis=1) >= float(threshold)
+            probabilities[sure] = word[sure]
+            unsure = np.flatnonzero(~sure)
+        if len(unsure):
+            pending = [messages[index] for index in unsure]
+            add_embeddings(pending, self._matrix.dense_origins)
+            probabilities[unsure] = self._model.predict_proba(self._matrix.with_dense(features[unsure], pending))
+        full = np.zeros(len(messages), dtype=bool)
+        full[unsure] = True
+        return probabilities, full
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set the intent and the ranking of each message."""
@@ -234,10 +306,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         with_text = [message for message in messages if _WORDS.search(message.get(TEXT) or "")]
         if not with_text:
             return messages
-        probabilities = self._model.predict_proba(self._matrix.transform(with_text))
+        probabilities, full = self.probabilities(with_text)
         classes = list(self._model.classes_)
         limit = int(self._config["ranking_length"])
-        for message, row in zip(with_text, probabilities, strict=True):
+        for message, row, read_all in zip(with_text, probabilities, full, strict=True):
+            # Which model answered: for `make evaluate`'s share of embedded messages and for trainers.
+            message.set(INTENT_MODEL_KEY, "full" if read_all else "words", add_to_output=True)
             order = np.argsort(-row)
             if limit > 0:
                 order = order[:limit]

