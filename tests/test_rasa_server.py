@@ -157,3 +157,52 @@ def test_entity_payloads_of_buttons_are_sent_as_written_without_an_error_in_the_
         timeout=300,
     )
     assert result.returncode == 0 and "payloads untouched" in result.stdout, result.stdout + result.stderr[-2000:]
+
+
+ACTION_CALL = """
+import json
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from bot.rasa_server import install
+
+domain = Domain.load("domain.yml")
+tracker = DialogueStateTracker.from_events("chat", [UserUttered("I lost my card"), SlotSet("language", "en")], domain.slots)
+endpoint = EndpointConfig("http://127.0.0.1:9/webhook")
+before = RemoteAction("validate_lost_card_form", endpoint)._action_call_format(tracker, domain)
+install()
+after = RemoteAction("validate_lost_card_form", endpoint)._action_call_format(tracker, domain)
+assert before["domain"]["responses"] and "responses" not in after["domain"]
+assert after["domain"] == {key: value for key, value in before["domain"].items() if key != "responses"}
+assert {k: v for k, v in after.items() if k != "domain"} == {k: v for k, v in before.items() if k != "domain"}
+assert after["domain"]["forms"] and after["domain"]["slots"]  # what rasa-sdk's forms and validation read
+# Rasa's selective domain still decides whether an action gets a domain at all.
+selective = EndpointConfig("http://127.0.0.1:9/webhook", enable_selective_domain=True)
+assert "domain" not in RemoteAction("action_answer_procedure", selective)._action_call_format(tracker, domain)
+print("sizes", len(json.dumps(before)), len(json.dumps(after)))
+"""
+
+
+def test_the_action_server_gets_the_domain_without_the_responses_only_rasa_renders() -> None:
+    result = subprocess.run(
+        [str(rasa_executable().parent / "python"), "-c", ACTION_CALL],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "sizes" in result.stdout, result.stdout + result.stderr[-2000:]
+    before, after = (int(size) for size in result.stdout.split("sizes", 1)[1].split())
+    assert after < before / 10, (before, after)
+
+
+def test_no_action_reads_a_response_text_from_the_domain_it_is_sent() -> None:
+    # The responses are left out of the domain the actions get: an action names a response
+    # (dispatcher.utter_message(response=...)) and the Rasa server renders it.
+    for path in (PROJECT_ROOT / "actions").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if "def run(" in source or "def validate_" in source:
+            assert 'domain["responses"]' not in source and "domain['responses']" not in source, path
+            assert 'domain.get("responses")' not in source or path.name in {"content_check.py", "content_glossary.py"}, path
