@@ -94,3 +94,17 @@ def test_near_domain_questions_count_as_kept_out_when_not_read_as_a_procedure() 
     ]
     rate, count = near_domain_rate(predictions)
     assert count == 3 and abs(rate - 2 / 3) < 1e-9
+
+
+def test_the_embedded_share_is_printed_per_language_and_missing_without_a_word_model() -> None:
+    from bot.devtools.nlu_eval_core import LanguageMetrics
+    from bot.devtools.nlu_eval_metrics import _share
+    from bot.devtools.nlu_eval_reports import ours_table
+
+    # Three classified messages, one embedded (a message like "😀" is never classified: no flag).
+    share = _share([True, False, False])
+    assert share is not None and abs(share - 1 / 3) < 1e-9
+    assert _share([]) is None  # a system without the word model
+    metrics = LanguageMetrics(4, 1.0, 1.0, 0.25, 1.0, None, 0, [], 5.0, 20.0, share)
+    assert ours_table({"uk": metrics})[-1].endswith("| 0.33 |")
+    assert ours_table({"uk": LanguageMetrics(4, 1.0, 1.0, 0.25, 1.0, None, 0, [], 5.0, 20.0)})[-1].endswith("| n/a |")

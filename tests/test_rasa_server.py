@@ -206,3 +206,89 @@ def test_no_action_reads_a_response_text_from_the_domain_it_is_sent() -> None:
         if "def run(" in source or "def validate_" in source:
             assert 'domain["responses"]' not in source and "domain['responses']" not in source, path
             assert 'domain.get("responses")' not in source or path.name in {"content_check.py", "content_glossary.py"}, path
+
+
+EVENT_TYPES = """
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from bot.rasa_server import install
+
+original = {name: Event.resolve_by_type(name) for name in ("user", "slot", "action", "bot", "session_started")}
+install()
+for _ in range(2):  # found, then remembered
+    assert {name: Event.resolve_by_type(name) for name in original} == original
+assert Event.resolve_by_type("user") is UserUttered and Event.resolve_by_type("slot") is SlotSet
+assert Event.resolve_by_type("no_such_event", ActionExecuted) is ActionExecuted
+assert Event.resolve_by_type("topic") is None
+try:
+    Event.resolve_by_type("no_such_event")
+except ValueError:
+    pass
+else:
+    raise SystemExit("an unknown event name was accepted")
+assert Event.from_parameters({"event": "slot", "name": "language", "value": "uk"}) == SlotSet("language", "uk")
+print("same event classes")
+"""
+
+
+def test_event_classes_are_found_by_name_as_rasa_finds_them() -> None:
+    result = subprocess.run(
+        [str(rasa_executable().parent / "python"), "-c", EVENT_TYPES],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "same event classes" in result.stdout, result.stdout + result.stderr[-2000:]
+
+
+KEPT_SESSION = """
+import asyncio
+from aiohttp import web
+from rasa.utils.endpoints import EndpointConfig
+from bot.rasa_server import install
+
+install()
+client_ports = []  # the calling side's port of each request: one per connection
+
+
+async def webhook(request):
+    client_ports.append(request.transport.get_extra_info("peername")[1])
+    return web.json_response({"events": [], "responses": [], "echo": await request.json()})
+
+
+async def serve(port):
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return runner, runner.addresses[0][1]
+
+
+async def main():
+    runner, port = await serve(0)
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    for number in range(3):
+        assert (await endpoint.request(json={"n": number}))["echo"] == {"n": number}
+    assert len(set(client_ports)) == 1, client_ports  # one connection for the three calls
+    await runner.cleanup()  # the server goes away, as a killed action server does
+    runner, _ = await serve(port)
+    assert (await endpoint.request(json={"n": 3}))["echo"] == {"n": 3}  # the next call connects anew
+    assert len(set(client_ports)) == 2, client_ports
+    await runner.cleanup()
+
+asyncio.run(main())
+print("one connection kept")
+"""
+
+
+def test_calls_to_the_action_server_reuse_one_connection_and_reconnect_after_a_restart() -> None:
+    result = subprocess.run(
+        [str(rasa_executable().parent / "python"), "-c", KEPT_SESSION],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "one connection kept" in result.stdout, result.stdout + result.stderr[-2000:]

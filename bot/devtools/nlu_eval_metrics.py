@@ -55,13 +55,16 @@ def language_metrics(predictions: Sequence[Prediction]) -> LanguageMetrics:
         confusions=worst_confusions(predictions),
         parse_median_ms=statistics.median(times) if times else 0.0,
         parse_p95_ms=percentile(times, 0.95),
-        embedded_share=_share([p.embedded for p in predictions if p.embedded is not None], len(predictions)),
+        embedded_share=_share([p.embedded for p in predictions if p.embedded is not None]),
     )
 
 
-def _share(flags: Sequence[bool], total: int) -> float | None:
-    """Return the share of true flags, or None when not every prediction has one."""
-    return sum(flags) / total if flags and len(flags) == total else None
+def _share(flags: Sequence[bool]) -> float | None:
+    """Return the share of true flags among the classified messages, or None for a system without them.
+
+    A message without a letter or a digit is not classified (it falls back), so it has no flag.
+    """
+    return sum(flags) / len(flags) if flags else None
 
 
 def metrics_by_language(result: SystemResult, languages: Sequence[str]) -> dict[str, LanguageMetrics]:
