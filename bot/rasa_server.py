@@ -25,6 +25,14 @@ Changes to Rasa 3.6:
   connections are reused for up to 2 s, less than the action server's 5 s keep-alive (Sanic's
   default), so a connection is never reused just as the server closes it. A killed action
   server's connections are closed by the kernel and never reused; the next call connects anew.
+- After reading a message's slots, Rasa calls `action_validate_slot_mappings` on every message,
+  an HTTP call carrying the whole conversation. That action (`actions/conversation.py`) decides
+  the reply language: it keeps an explicit choice (intent `change_language`) and the language
+  a weakly detected message would switch away from. When a message is not `change_language`
+  and sets no slot but a `language` equal to the conversation's, the action can only return
+  that same language, so the call is skipped and the slot event kept as read (most messages
+  of a conversation: it is one round trip per message). Any other message calls it as before.
+  `tests/test_rasa_server.py` checks that the action still validates only these slots.
 - When the action server cannot be reached (crashed, restarting), Rasa logs the error and the
   user gets no answer at all. Here the turn ends with `utter_temporarily_unavailable` in the
   conversation's language instead, once per message; the conversation's state is what it was,
@@ -64,13 +72,13 @@ import aiohttp  # type: ignore[import-not-found]  # only in .venv/rasa, with Ras
 import rasa
 from jsonschema import exceptions, validators
 from rasa.__main__ import main as rasa_main
-from rasa.core.actions.action import RemoteAction, create_bot_utterance
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction, create_bot_utterance
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.socketio import SocketIOOutput
 from rasa.core.nlg import interpolator
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, Event
+from rasa.shared.core.events import BotUttered, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
@@ -137,6 +145,36 @@ def _action_call_without_responses(self: RemoteAction, tracker: DialogueStateTra
     if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
         result["domain"] = domain_for_actions(domain)
     return result
+
+
+# The intent whose message may choose the reply language (actions/conversation.py).
+CHANGE_LANGUAGE_INTENT = "change_language"
+_execute_validation_action = ActionExtractSlots._execute_validation_action
+
+
+def validation_would_change_nothing(slot_events: list[Any], tracker: DialogueStateTracker) -> bool:
+    """Whether `action_validate_slot_mappings` can only confirm these slot events (see the module doc)."""
+    latest = tracker.latest_message
+    if latest is None or (latest.intent or {}).get("name") == CHANGE_LANGUAGE_INTENT:
+        return False
+    current = tracker.get_slot(LANGUAGE_SLOT)
+    return current is not None and all(
+        isinstance(event, SlotSet) and event.key == LANGUAGE_SLOT and event.value == current for event in slot_events
+    )
+
+
+async def _validate_when_it_can_change_something(
+    self: ActionExtractSlots,
+    extraction_events: list[Any],
+    output_channel: Any,
+    nlg: Any,
+    tracker: DialogueStateTracker,
+    domain: Domain,
+) -> list[Any]:
+    """Run Rasa's call of `action_validate_slot_mappings`, unless it could only confirm the events."""
+    if validation_would_change_nothing(extraction_events, tracker):
+        return [event for event in extraction_events if isinstance(event, SlotSet)]
+    return await _execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain)
 
 
 # Idle connections to an endpoint are kept this long: under the action server's keep-alive (5 s).
@@ -319,6 +357,7 @@ def install() -> None:
     """Put the compiled response validator, the apology and the reply metadata in place."""
     RemoteAction._action_call_format = _action_call_without_responses
     EndpointConfig.session = _kept_session
+    ActionExtractSlots._execute_validation_action = _validate_when_it_can_change_something
     Event.resolve_by_type = staticmethod(_resolve_event_type_remembered)
     RemoteAction._validate_action_result = _validate_action_result
     RemoteAction.run = _run_remote_action_noting_failures

@@ -292,3 +292,59 @@ def test_calls_to_the_action_server_reuse_one_connection_and_reconnect_after_a_r
         timeout=300,
     )
     assert result.returncode == 0 and "one connection kept" in result.stdout, result.stdout + result.stderr[-2000:]
+
+
+VALIDATION_SKIP = """
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from bot.rasa_server import validation_would_change_nothing
+
+domain = Domain.load("domain.yml")
+
+
+def tracker(intent, language):
+    events = [SlotSet("language", language)] if language else []
+    events.append(UserUttered("…", {"name": intent, "confidence": 0.9}))
+    return DialogueStateTracker.from_events("chat", events, domain.slots)
+
+
+same = [SlotSet("language", "uk")]
+assert validation_would_change_nothing(same, tracker("lost_residence_card", "uk"))
+assert validation_would_change_nothing([], tracker("affirm", "uk"))
+assert not validation_would_change_nothing([SlotSet("language", "ru")], tracker("lost_residence_card", "uk"))
+assert not validation_would_change_nothing(same, tracker("change_language", "uk"))  # an explicit choice
+assert not validation_would_change_nothing(same, tracker("greet", None))  # the first message
+assert not validation_would_change_nothing([*same, SlotSet("office_prefecture", "miyagi")], tracker("inform", "uk"))
+print("skipped only when nothing can change")
+"""
+
+
+def test_the_language_validation_is_skipped_only_when_it_could_change_nothing() -> None:
+    result = subprocess.run(
+        [str(rasa_executable().parent / "python"), "-c", VALIDATION_SKIP],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "skipped only when nothing can change" in result.stdout, (
+        result.stdout + result.stderr[-2000:]
+    )
+
+
+def test_the_global_slot_validation_still_decides_only_the_reply_language() -> None:
+    # bot/rasa_server.py skips action_validate_slot_mappings when a message is not change_language
+    # and sets no slot but the conversation's own language. If the action validates or extracts
+    # more, that rule must be revisited.
+    from rasa_sdk.forms import ValidationAction
+
+    from actions.conversation import ValidateGlobalSlots
+
+    own = {
+        name
+        for name in vars(ValidateGlobalSlots)
+        if name.startswith(("validate_", "extract_")) and not hasattr(ValidationAction, name)
+    }
+    assert own == {"validate_language", "extract_chosen_language"}
+    assert "run" not in vars(ValidateGlobalSlots) and "get_validation_events" not in vars(ValidateGlobalSlots)
