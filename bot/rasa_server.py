@@ -179,7 +179,8 @@ async def _validate_when_it_can_change_something(
 
 # Idle connections to an endpoint are kept this long: under the action server's keep-alive (5 s).
 KEEP_IDLE_CONNECTIONS_SECONDS = 2.0
-_SESSIONS: dict[tuple[int, str], aiohttp.ClientSession] = {}
+# By endpoint: the event loop a session was made in (kept, so its id is not reused) and the session.
+_SESSIONS: dict[str, tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
 
 
 class _KeptSession:
@@ -198,9 +199,9 @@ class _KeptSession:
 def _kept_session(self: EndpointConfig) -> _KeptSession:
     """Return the endpoint's session for the running event loop, made as Rasa makes one, kept open."""
     loop = asyncio.get_running_loop()
-    key = (id(loop), repr((self.url, sorted(self.headers.items()), sorted(self.basic_auth.items()))))
-    session = _SESSIONS.get(key)
-    if session is None or session.closed:
+    key = repr((id(loop), self.url, sorted(self.headers.items()), sorted(self.basic_auth.items())))
+    made_in, session = _SESSIONS.get(key, (None, None))
+    if session is None or session.closed or made_in is not loop:
         auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
         session = aiohttp.ClientSession(
             headers=self.headers,
@@ -208,7 +209,7 @@ def _kept_session(self: EndpointConfig) -> _KeptSession:
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_IDLE_CONNECTIONS_SECONDS),
         )
-        _SESSIONS[key] = session
+        _SESSIONS[key] = (loop, session)
     return _KeptSession(session)
 
 
@@ -354,7 +355,7 @@ def _interpolate_slots_only(response: str, values: dict[str, Any]) -> str:
 
 
 def install() -> None:
-    """Put the compiled response validator, the apology and the reply metadata in place."""
+    """Put the changes of the module docstring in place (before Rasa starts)."""
     RemoteAction._action_call_format = _action_call_without_responses
     EndpointConfig.session = _kept_session
     ActionExtractSlots._execute_validation_action = _validate_when_it_can_change_something

@@ -11,16 +11,17 @@ Features, per message (sentence features only):
   TF-IDF with sublinear term frequency and L2-normalised, featurizer by featurizer;
 - each dense featurizer's vector (the multilingual-e5-small embedding), times ``dense_weight``.
 
-scikit-learn's LogisticRegression does the rest.
+scikit-learn's LogisticRegression does the rest. Why scikit-learn and not Rasa's own
+LogisticRegressionClassifier: that one feeds raw counts to the model with a fixed C and a
+balanced class weight; TF-IDF weighting and a tuned C score several points higher here.
 
 Embedding only when needed (``word_model_confidence``): the embedding is two thirds of a parse.
 A second logistic regression is fitted on the counts alone; when it is at least that sure of a
 message, its ranking is the answer and the message is never embedded; otherwise the classifier
 asks the sentence-embedding featurizer (``when_asked: true``) for the embedding and the full model
-answers. The threshold is chosen on the tuning split (docs/nlu.md): the word model is right on
-nearly every message it is that sure of. Why scikit-learn and not Rasa's own
-LogisticRegressionClassifier: that one feeds raw counts to the model with a fixed C and a
-balanced class weight; TF-IDF weighting and a tuned C score several points higher here.
+answers. The threshold is chosen on the tuning split (docs/nlu.md): there, the answers at 0.85
+are as accurate as the full model's in every language, and about half the messages skip the
+embedding.
 """
 
 from __future__ import annotations
