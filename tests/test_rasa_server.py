@@ -3,11 +3,10 @@ bot message carries the conversation's language to the REST and socket.io channe
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from bot.paths import PROJECT_ROOT, rasa_executable
+from bot.paths import PROJECT_ROOT
+from tests.rasa_environment import run_in_rasa_environment
 
 # Each test imports Rasa in its own Python (.venv/rasa): seconds each.
 pytestmark = pytest.mark.slow
@@ -39,9 +38,7 @@ print("same verdicts")
 
 
 def test_responses_rasa_rejects_are_still_rejected() -> None:
-    result = subprocess.run(
-        [str(rasa_executable().parent / "python"), "-c", CHECK], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
-    )
+    result = run_in_rasa_environment(CHECK)
     assert result.returncode == 0 and "same verdicts" in result.stdout, result.stdout + result.stderr[-2000:]
 
 
@@ -112,13 +109,7 @@ print("language on every message")
 
 
 def test_every_bot_message_carries_the_conversations_language_on_both_channels() -> None:
-    result = subprocess.run(
-        [str(rasa_executable().parent / "python"), "-c", REPLY_LANGUAGE],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_in_rasa_environment(REPLY_LANGUAGE)
     assert result.returncode == 0 and "language on every message" in result.stdout, result.stdout + result.stderr[-2000:]
 
 
@@ -149,13 +140,7 @@ print("payloads untouched")
 
 
 def test_entity_payloads_of_buttons_are_sent_as_written_without_an_error_in_the_log() -> None:
-    result = subprocess.run(
-        [str(rasa_executable().parent / "python"), "-c", INTERPOLATION],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_in_rasa_environment(INTERPOLATION)
     assert result.returncode == 0 and "payloads untouched" in result.stdout, result.stdout + result.stderr[-2000:]
 
 
@@ -186,13 +171,7 @@ print("sizes", len(json.dumps(before)), len(json.dumps(after)))
 
 
 def test_the_action_server_gets_the_domain_without_the_responses_only_rasa_renders() -> None:
-    result = subprocess.run(
-        [str(rasa_executable().parent / "python"), "-c", ACTION_CALL],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_in_rasa_environment(ACTION_CALL)
     assert result.returncode == 0 and "sizes" in result.stdout, result.stdout + result.stderr[-2000:]
     before, after = (int(size) for size in result.stdout.split("sizes", 1)[1].split())
     assert after < before / 10, (before, after)
@@ -231,13 +210,7 @@ print("same event classes")
 
 
 def test_event_classes_are_found_by_name_as_rasa_finds_them() -> None:
-    result = subprocess.run(
-        [str(rasa_executable().parent / "python"), "-c", EVENT_TYPES],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_in_rasa_environment(EVENT_TYPES)
     assert result.returncode == 0 and "same event classes" in result.stdout, result.stdout + result.stderr[-2000:]
 
 
@@ -284,13 +257,7 @@ print("one connection kept")
 
 
 def test_calls_to_the_action_server_reuse_one_connection_and_reconnect_after_a_restart() -> None:
-    result = subprocess.run(
-        [str(rasa_executable().parent / "python"), "-c", KEPT_SESSION],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_in_rasa_environment(KEPT_SESSION)
     assert result.returncode == 0 and "one connection kept" in result.stdout, result.stdout + result.stderr[-2000:]
 
 
@@ -321,13 +288,7 @@ print("skipped only when nothing can change")
 
 
 def test_the_language_validation_is_skipped_only_when_it_could_change_nothing() -> None:
-    result = subprocess.run(
-        [str(rasa_executable().parent / "python"), "-c", VALIDATION_SKIP],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_in_rasa_environment(VALIDATION_SKIP)
     assert result.returncode == 0 and "skipped only when nothing can change" in result.stdout, (
         result.stdout + result.stderr[-2000:]
     )
