@@ -219,10 +219,24 @@ def servers_only() -> Iterator[RunningProfile]:
     """The profile without Rasa workers: PostgreSQL, Redis, nginx, the action server, the web chat."""
     profile = _start(workers=0)
     try:
-        wait_for(lambda: servers_running(profile), "the servers and the action server", timeout=120)
+        try:
+            wait_for(lambda: servers_running(profile), "the servers and the action server", timeout=180)
+        except pytest.fail.Exception:
+            pytest.fail(f"The production servers did not all start: {process_states(profile)}\n{profile.output()[-4000:]}")
         yield profile
     finally:
         _stop(profile)
+
+
+def process_states(profile: RunningProfile) -> dict[str, str]:
+    """Return the supervisor's state of each server (for a failure message)."""
+    states: dict[str, str] = {}
+    for name in ("postgres", "redis", "nginx", "actions", "web"):
+        try:
+            states[name] = str(profile.state(name).get("statename"))
+        except (OSError, xmlrpc.client.Fault, httpx.HTTPError) as error:
+            states[name] = f"unknown ({error.__class__.__name__})"
+    return states
 
 
 def answer_procedure(actions_port: int) -> list[str]:
