@@ -48,27 +48,24 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        engine = self.engine
-        if engine.dialect.name == "sqlite":
+        url = self.engine.url
+        sqlite = self.engine.dialect.name == "sqlite"
+        if sqlite:
             # SQLAlchemy 1.4 (Rasa 3.6's) opens a SQLite file anew for every session (NullPool):
             # two or three opens per message, each repeating the pragmas. A pool keeps them open;
             # connections may be handed from one thread to another (check_same_thread off),
             # which the pool makes safe by lending each to one user at a time.
-            engine.dispose()
-            engine = sqlalchemy.create_engine(
-                engine.url, poolclass=sqlalchemy.pool.QueuePool, connect_args={"check_same_thread": False}
-            )
-            event.listen(engine, "connect", _fast_sqlite)
-            self.engine = engine
-            self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=engine)
+            options: dict[str, Any] = {"poolclass": sqlalchemy.pool.QueuePool, "connect_args": {"check_same_thread": False}}
         else:
             # A database server that restarted (the production profile's PostgreSQL) closed the
             # pooled connections: test each one before use, so that the next message after a
             # restart finds a live connection instead of failing. Rasa's engine has no pre-ping.
-            engine.dispose()
-            engine = sqlalchemy.create_engine(engine.url, pool_pre_ping=True, **create_engine_kwargs(engine.url))
-            self.engine = engine
-            self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=engine)
+            options = {"pool_pre_ping": True, **create_engine_kwargs(url)}
+        self.engine.dispose()
+        self.engine = sqlalchemy.create_engine(url, **options)
+        if sqlite:
+            event.listen(self.engine, "connect", _fast_sqlite)
+        self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=self.engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         """Return the events not stored yet, with user texts redacted."""

@@ -204,10 +204,20 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Create an untrained classifier."""
         return cls(config, model_storage, resource)
 
-    def train(self, training_data: TrainingData) -> Resource:
-        """Fit the model on every intent example and store it in the model's storage."""
+    def _logistic_regression(self, warm_start: bool = False) -> Any:
+        """Return an unfitted logistic regression with the configured settings."""
         from sklearn.linear_model import LogisticRegression
 
+        return LogisticRegression(
+            C=float(self._config["C"]),
+            solver=str(self._config["solver"]),
+            max_iter=int(self._config["max_iter"]),
+            random_state=int(self._config["random_state"]),
+            warm_start=warm_start,
+        )
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the model on every intent example and store it in the model's storage."""
         examples = [example for example in training_data.intent_examples if example.get(INTENT) and example.get(TEXT)]
         if not examples:
             logger.debug("No intent examples: %s stays untrained", self.__class__.__name__)
@@ -215,12 +225,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         started = time.monotonic()
         matrix = FeatureMatrix(float(self._config["dense_weight"]))
         features = matrix.fit_transform(examples)
-        model = LogisticRegression(
-            C=float(self._config["C"]),
-            solver=str(self._config["solver"]),
-            max_iter=int(self._config["max_iter"]),
-            random_state=int(self._config["random_state"]),
-        )
+        model = self._logistic_regression()
         labels = [example.get(INTENT) for example in examples]
         model.fit(features, labels)
         logger.info(
@@ -235,13 +240,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             started = time.monotonic()
             # Started from the full model's weights of the same columns, it converges in a
             # fraction of the iterations a start from zero takes.
-            word_model = LogisticRegression(
-                C=float(self._config["C"]),
-                solver=str(self._config["solver"]),
-                max_iter=int(self._config["max_iter"]),
-                random_state=int(self._config["random_state"]),
-                warm_start=True,
-            )
+            word_model = self._logistic_regression(warm_start=True)
             word_model.coef_ = np.array(model.coef_[:, : matrix.sparse_width])
             word_model.intercept_ = np.array(model.intercept_)
             word_model.fit(features[:, : matrix.sparse_width], labels)
