@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
 from actions.db.engine import Unavailable, read_database
-from actions.db.queries import get_office, get_procedure
+from actions.db.queries import get_office
 from actions.flows.repair import route_by_facts, start_flow
 from actions.language import reply_language
 from actions.offices import utter_office
+from actions.topics import ASKED_TOPICS, message_topics, procedure_buttons
 
-SUGGESTIONS = 3
 MINIMUM_CONFIDENCE = 0.05
 # Two procedures compete when the second is at least this share of the first: the message is
 # most likely about both ("my wife's card expired while she was abroad on the special re-entry
@@ -40,10 +40,18 @@ class ActionDidYouMean(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Turn the intent ranking into buttons titled in the user's language."""
+        language = reply_language(tracker)
+        topics = message_topics(tracker)
+        if topics:
+            # Asked as two requests (bot/nlu/intent_classifier.py): which first, in the order written,
+            # even when the message also holds facts of a flow; the other is offered after the answer.
+            buttons = read_database(lambda session: procedure_buttons(session, topics, language))
+            if not isinstance(buttons, Unavailable) and len(buttons) == len(topics):
+                dispatcher.utter_message(response="utter_which_do_you_mean", buttons=buttons)
+                return [SlotSet(ASKED_TOPICS, topics)]
         route = route_by_facts(tracker)
         if route is not None:  # "sorry, the baby was born on 25 December": facts of a flow
             return start_flow(dispatcher, tracker, route)
-        language = reply_language(tracker)
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [
             item["name"]
@@ -56,20 +64,11 @@ class ActionDidYouMean(Action):
             dispatcher.utter_message(response="utter_life_in_japan")
             return await ActionShowContacts().run(dispatcher, tracker, domain)
 
-        def read(session: Session) -> list[dict[str, str]]:
-            buttons: list[dict[str, str]] = []
-            for intent in candidates:
-                procedure = get_procedure(session, intent, language)
-                if procedure is not None:
-                    buttons.append({"title": procedure.title, "payload": f"/{intent}"})
-                if len(buttons) == SUGGESTIONS:
-                    break
-            return buttons
-
-        buttons = read_database(read)
+        buttons = read_database(lambda session: procedure_buttons(session, candidates, language))
         if buttons and not isinstance(buttons, Unavailable):
             if competing(ranking, [button["payload"][1:] for button in buttons]):
                 dispatcher.utter_message(response="utter_which_do_you_mean", buttons=buttons[:2])
+                return [SlotSet(ASKED_TOPICS, [button["payload"][1:] for button in buttons[:2]])]
             else:
                 dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:

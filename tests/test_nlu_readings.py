@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.rasa_environment import run_in_rasa_environment
+from tests.rasa_environment import parse_message, run_in_rasa_environment
 
 # Run in the Rasa environment, where SudachiPy and jaconv live.
 SOUND_KEYS = """
@@ -38,12 +37,6 @@ def test_kana_romaji_and_kanji_spellings_share_one_sound_key() -> None:
     assert "sound keys agree" in result.stdout
 
 
-def parse(rasa_url: str, text: str) -> str:
-    response = httpx.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=60)
-    response.raise_for_status()
-    return response.json()["intent"]["name"]
-
-
 # The same question in kanji, in kana only, and in romaji (docs/intents.md names the intents).
 SPELLINGS = [
     (
@@ -60,4 +53,4 @@ SPELLINGS = [
 
 @pytest.mark.parametrize(("intent", "spellings"), SPELLINGS, ids=[intent for intent, _ in SPELLINGS])
 def test_a_question_in_kana_only_is_read_as_in_kanji(rasa_server: str, intent: str, spellings: list[str]) -> None:
-    assert [parse(rasa_server, text) for text in spellings] == [intent] * len(spellings)
+    assert [parse_message(rasa_server, text)["intent"]["name"] for text in spellings] == [intent] * len(spellings)

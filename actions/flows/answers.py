@@ -24,6 +24,7 @@ from actions.db.queries import get_labels, office_for_prefecture
 from actions.flows.catalog import UNSURE, FlowSpec
 from actions.flows.common import BABEL_LOCALES, LAST_FLOW, REPAIR_ATTEMPTS, long_date
 from actions.language import reply_language
+from actions.topics import offer_other_topic
 from bot.feedback import FEEDBACK_KEY
 
 ANSWERED_FACTS = "answered_facts"
@@ -132,4 +133,5 @@ class FlowAnswer(Action, ABC):
             dispatcher.utter_message(response="utter_fact_changed", changes=described)
         answer.send(dispatcher, feedback=True)
         facts = {slot: tracker.get_slot(slot) for slot in self.flow.facts}
-        return [SlotSet(LAST_FLOW, self.flow.key), SlotSet(ANSWERED_FACTS, facts), SlotSet(REPAIR_ATTEMPTS, None)]
+        other = offer_other_topic(dispatcher, tracker, self.flow.intent)
+        return [SlotSet(LAST_FLOW, self.flow.key), SlotSet(ANSWERED_FACTS, facts), SlotSet(REPAIR_ATTEMPTS, None), *other]

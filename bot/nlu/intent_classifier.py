@@ -30,6 +30,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import joblib
@@ -40,11 +41,20 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.featurizer import Featurizer
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
+    INTENT,
+    INTENT_NAME_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.clauses import CLAUSE_COUNTS, clause_spans
 from bot.nlu.sentence_embeddings import add_embeddings
 
 logger = logging.getLogger(__name__)
@@ -52,6 +62,12 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_classifier.joblib"
 # In the parse result: "words" when the word model answered alone, "full" when the embedding was read too.
 INTENT_MODEL_KEY = "intent_model"
+# In the parse result of a message asked as two requests: its two topics, in the order written.
+TOPICS_KEY = "topics"
+# How much of such a message's reading goes to its two topics (half each); the rest keeps the
+# whole message's reading. 0.8 leaves the two at least 0.4 each and at most 0.2 apart: the
+# FallbackClassifier's ambiguity threshold (0.25) always finds them too close to choose.
+TWO_TOPIC_SHARE = 0.8
 _WORDS = re.compile(r"\w")
 
 
@@ -62,6 +78,74 @@ def sentence_features(message: Message) -> dict[str, Any]:
         for feature in message.features
         if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE
     }
+
+
+def clause_counts(message: Message, spans: Sequence[tuple[int, int]]) -> dict[str, scipy.sparse.csr_matrix]:
+    """Return each sparse featurizer's counts for every clause of ``message`` (one row per clause).
+
+    A featurizer with per-token counts (Rasa's CountVectorsFeaturizer) gives a clause the sum of
+    its tokens' rows, which is what it gives a message of the clause's words alone; the others
+    left theirs in ``CLAUSE_COUNTS``.
+    """
+    counts: dict[str, scipy.sparse.csr_matrix] = dict(message.get(CLAUSE_COUNTS) or {})
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    rows, columns = [], []
+    for row, (start, end) in enumerate(spans):
+        for column, token in enumerate(tokens):
+            if token.start >= start and token.end <= end:
+                rows.append(row)
+                columns.append(column)
+    selection = scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(spans), len(tokens)), dtype=np.float64)
+    for feature in message.features:
+        if (
+            feature.attribute == TEXT
+            and feature.type == FEATURE_TYPE_SEQUENCE
+            and scipy.sparse.issparse(feature.features)
+            and feature.features.shape[0] == len(tokens)
+            and feature.origin not in counts
+        ):
+            counts[feature.origin] = scipy.sparse.csr_matrix(selection @ feature.features)
+    return counts
+
+
+@dataclass(frozen=True)
+class ClauseReading:
+    """The word model's reading of one clause: its likeliest intent, how sure, and the whole message's share."""
+
+    intent: str
+    confidence: float
+    whole: float
+
+
+@dataclass(frozen=True)
+class TwoTopicSettings:
+    """When clauses name two topics (config.yml: clause_confidence, clause_support, whole_message_support)."""
+
+    sure: float
+    support: float
+    whole_support: float
+    not_topics: frozenset[str]
+
+    def names(self, reading: ClauseReading) -> bool:
+        """Whether a clause names its likeliest intent as a topic."""
+        if reading.intent in self.not_topics:
+            return False
+        return reading.confidence >= self.sure or (reading.confidence >= self.support and reading.whole >= self.whole_support)
+
+    def topics(self, readings: Sequence[ClauseReading]) -> tuple[str, str] | None:
+        """Return the two topics the clauses name, in the order written, or None for fewer than two.
+
+        Of three or more, the two the whole message leans to most.
+        """
+        named: dict[str, float] = {}
+        for reading in readings:
+            if self.names(reading) and reading.intent not in named:
+                named[reading.intent] = reading.whole
+        if len(named) < 2:
+            return None
+        likeliest = set(sorted(named, key=lambda name: -named[name])[:2])
+        first, second = (name for name in named if name in likeliest)
+        return first, second
 
 
 class FeatureMatrix:
@@ -86,18 +170,31 @@ class FeatureMatrix:
             self.dense_origins = sorted(origin for origin, value in first.items() if not scipy.sparse.issparse(value))
             self._dense_sizes = {origin: int(np.asarray(first[origin]).shape[-1]) for origin in self.dense_origins}
             self._sparse_sizes = {origin: int(first[origin].shape[-1]) for origin in self.sparse_origins}
-        blocks: list[scipy.sparse.csr_matrix] = []
+        counts: dict[str, scipy.sparse.csr_matrix] = {}
         for origin in self.sparse_origins:
             rows = [feature.get(origin) for feature in features]
             # A message with no words ("", emoji) has no counts at all: a row of zeros as wide as in training.
             width = self._sparse_sizes[origin]
-            counts = scipy.sparse.vstack(
+            counts[origin] = scipy.sparse.vstack(
                 [row.reshape(1, -1) if row is not None else scipy.sparse.csr_matrix((1, width)) for row in rows]
             ).tocsr()
             if fit:
-                self._tfidf[origin] = self._tfidf_class(sublinear_tf=True).fit(counts)
-            blocks.append(self._tfidf[origin].transform(counts))
-        blocks.append(self._dense_block(features))
+                self._tfidf[origin] = self._tfidf_class(sublinear_tf=True).fit(counts[origin])
+        return scipy.sparse.hstack([self.weighted_counts(counts, len(messages)), self._dense_block(features)]).tocsr()
+
+    def weighted_counts(self, counts: dict[str, scipy.sparse.csr_matrix], rows: int) -> scipy.sparse.csr_matrix:
+        """Return the count columns (what the word model reads) of ``rows`` texts, TF-IDF-weighted.
+
+        ``counts`` holds each sparse featurizer's raw counts; a featurizer missing from it counts nothing.
+        """
+        if not self.sparse_origins:
+            return scipy.sparse.csr_matrix((rows, 0))
+        blocks = [
+            self._tfidf[origin].transform(counts[origin])
+            if origin in counts
+            else scipy.sparse.csr_matrix((rows, self._sparse_sizes[origin]))
+            for origin in self.sparse_origins
+        ]
         return scipy.sparse.hstack(blocks).tocsr()
 
     def _dense_block(self, features: Sequence[dict[str, Any]]) -> scipy.sparse.csr_matrix:
@@ -175,6 +272,15 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             # None: every message is embedded; a probability: the word model answers alone when it
             # is at least this sure.
             "word_model_confidence": None,
+            # Two topics in one message (None: not looked for): a clause the word model reads as
+            # a topic with at least ``clause_confidence`` names that topic; so does one read with
+            # at least ``clause_support`` when the whole message gives the topic at least
+            # ``whole_message_support``. Two clauses naming two topics make the message ambiguous.
+            "clause_confidence": None,
+            "clause_support": 0.2,
+            "whole_message_support": 0.02,
+            # Intents that are not topics of their own (greetings, yes/no, facts, buttons).
+            "not_topics": [],
         }
 
     def __init__(
@@ -291,6 +397,41 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         full[unsure] = True
         return probabilities, full
 
+    def clause_readings(self, message: Message, whole: np.ndarray) -> list[ClauseReading]:
+        """Return how the word model reads each clause of ``message`` ([] for a one-clause message).
+
+        Each clause is read from the counts the featurizers already made (bot/nlu/clauses.py): no
+        second pass through the pipeline and no embedding. ``whole`` is the whole message's reading.
+        """
+        spans = clause_spans(message.get(TEXT) or "")
+        if not spans or self._word_model is None or self._matrix is None or self._model is None:
+            return []
+        readings = self._word_model.predict_proba(self._matrix.weighted_counts(clause_counts(message, spans), len(spans)))
+        classes = list(self._word_model.classes_)
+        whole_classes = list(self._model.classes_)
+        found = []
+        for reading in readings:
+            best = int(np.argmax(reading))
+            found.append(ClauseReading(classes[best], float(reading[best]), float(whole[whole_classes.index(classes[best])])))
+        return found
+
+    def two_topics(self, messages: Sequence[Message], probabilities: np.ndarray) -> dict[int, tuple[str, str]]:
+        """Return, by message index, the two topics of each message asked as two requests."""
+        if self._config["clause_confidence"] is None:
+            return {}
+        settings = TwoTopicSettings(
+            float(self._config["clause_confidence"]),
+            float(self._config["clause_support"]),
+            float(self._config["whole_message_support"]),
+            frozenset(self._config["not_topics"]),
+        )
+        found: dict[int, tuple[str, str]] = {}
+        for index, message in enumerate(messages):
+            topics = settings.topics(self.clause_readings(message, probabilities[index]))
+            if topics is not None:
+                found[index] = topics
+        return found
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Set the intent and the ranking of each message."""
         if self._model is None or self._matrix is None:
@@ -309,6 +450,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         probabilities, full = self.probabilities(with_text)
         classes = list(self._model.classes_)
         limit = int(self._config["ranking_length"])
+        for index, topics in self.two_topics(with_text, probabilities).items():
+            # Asked as two requests: the reading becomes mostly the two topics, in equal parts, so that
+            # the FallbackClassifier finds them too close to choose and the bot asks which comes first.
+            row = probabilities[index] * (1 - TWO_TOPIC_SHARE)
+            for topic in topics:
+                row[classes.index(topic)] += TWO_TOPIC_SHARE / 2
+            probabilities[index] = row
+            with_text[index].set(TOPICS_KEY, list(topics), add_to_output=True)
         for message, row, read_all in zip(with_text, probabilities, full, strict=True):
             # Which model answered: for `make evaluate`'s share of embedded messages and for trainers.
             message.set(INTENT_MODEL_KEY, "full" if read_all else "words", add_to_output=True)

@@ -38,6 +38,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.clauses import CLAUSE_COUNTS, clause_spans
+
 logger = logging.getLogger(__name__)
 
 VECTORIZER_FILE = "reading_vectorizer.joblib"
@@ -204,6 +206,19 @@ class ReadingFeaturizer(SparseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Add the sound-key counts to each message at parse time."""
+        """Add the sound-key counts to each message at parse time, and to each clause of a longer one.
+
+        The sound key is read across word boundaries (ざいりゅう + カード), so a clause's counts are
+        not the sum of its words': each clause's key is counted on its own, for the classifier's
+        reading of the clauses (bot/nlu/clauses.py).
+        """
         self._featurize(messages)
+        if self._vectorizer is not None:
+            for message in messages:
+                spans = clause_spans(message.get(TEXT) or "")
+                if spans:
+                    text = message.get(TEXT)
+                    keys = [self._keys.key(text[start:end], message.get("language")) for start, end in spans]
+                    counts = scipy.sparse.csr_matrix(self._vectorizer.transform(keys))
+                    message.set(CLAUSE_COUNTS, {**(message.get(CLAUSE_COUNTS) or {}), self._identifier: counts})
         return messages

@@ -1,0 +1,63 @@
+"""Clauses of a message: the parts a two-topic message asks its two things in.
+
+"I lost my residence card yesterday, and I fly home for 3 months next week, can I even leave?"
+asks for two procedures. Read whole, the classifier settles on one of them and the user gets a
+confident answer to half the question. Read clause by clause, each part names its own
+procedure, and the bot can ask which one to take first (bot/nlu/intent_classifier.py).
+
+A clause ends at a sentence end (. ! ? ; and their full-width forms, a line break) and before a
+connector that joins two requests: "and", "also", "plus"; Russian и, а также, а ещё; Ukrainian
+і, й, та, а також, а ще; Chinese 还有, 另外, 以及, 而且, 并且, 同时; Japanese あと, それと,
+それから, ほかに, また after a 。 or 、. Commas alone do not split (a comma mostly joins
+background to its question), nor does Chinese 和 or Japanese と, which join nouns far more often
+than requests.
+
+Why not a parser: no dependency parser covers the five languages in this environment, and the
+split only has to find where a second request may begin; the classifier then decides whether
+each part really names a procedure, so a split in the wrong place costs nothing but a part that
+names none.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A clause needs this many letters or digits to be read on its own ("and", "и" are not clauses).
+MINIMUM_CHARACTERS = 3
+
+# Words that join a second request to the first (longer ones first: "а также" before "а").
+_CONNECTOR = r"(?i:and also|and|also|plus|а также|а ещё|а еще|и ещё|и еще|и|а також|а ще|і ще|і|й|та|а)"
+_BOUNDARY = re.compile(
+    # a sentence end, with the connector that may open the next sentence ("… week. Also, can I …")
+    rf"[.!?;\n。！？；]+\s*(?:{_CONNECTOR}(?=[\s,，])[,，]?\s*)?"
+    # a connector between two clauses of one sentence ("I changed jobs and my visa ends")
+    rf"|[,，、]?\s+{_CONNECTOR}\s+"
+    r"|[,，、]?\s*(?:还有|另外|以及|而且|并且|同时)[,，、]?"
+    r"|(?:(?<=[。、,，])|^)\s*(?:あと|それと|それから|ほかに|また)[、,，]?"
+)
+_CHARACTER = re.compile(r"\w")
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) character offsets of the message's clauses; [] for a one-clause message.
+
+    The connectors themselves and the punctuation between clauses belong to no clause.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for boundary in _BOUNDARY.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    clauses = [(begin, end) for begin, end in spans if len(_CHARACTER.findall(text[begin:end])) >= MINIMUM_CHARACTERS]
+    return clauses if len(clauses) >= 2 else []
+
+
+def clauses(text: str) -> list[str]:
+    """Return the clauses' texts ([] for a one-clause message)."""
+    return [text[start:end].strip() for start, end in clause_spans(text)]
+
+
+# A message attribute: each clause's counts from featurizers that have no per-token features
+# (bot/nlu/readings.py), keyed by the featurizer's name, as a matrix of one row per clause.
+CLAUSE_COUNTS = "clause_counts"
