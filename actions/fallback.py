@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.db.engine import Unavailable, read_database
 from actions.db.queries import get_office
+from actions.flows.catalog import FLOWS
 from actions.flows.repair import route_by_facts, start_flow
 from actions.language import reply_language
 from actions.offices import utter_office
@@ -25,6 +26,8 @@ CONTACT_OFFICES = ("information_center", "fresc")
 # Daily-life questions next to the domain (pensions, insurance, housing): answered by pointing
 # to the municipality, FRESC and the guidebook, never by a procedure.
 NEAR_DOMAIN = "life_in_japan"
+# The intents that start a guided flow.
+FLOW_INTENTS = frozenset(flow.intent for flow in FLOWS)
 
 
 class ActionDidYouMean(Action):
@@ -42,14 +45,19 @@ class ActionDidYouMean(Action):
         """Turn the intent ranking into buttons titled in the user's language."""
         language = reply_language(tracker)
         topics = message_topics(tracker)
+        route = route_by_facts(tracker)
         if topics:
-            # Asked as two requests (bot/nlu/intent_classifier.py): which first, in the order written,
-            # even when the message also holds facts of a flow; the other is offered after the answer.
+            # Asked as two requests (bot/nlu/intent_classifier.py); the other one is offered after the
+            # answer. Facts for the one guided flow of the two ("our son was born on 18 December")
+            # start it at once; otherwise the user chooses which first, in the order written (with
+            # two flows, the message's facts cannot be told apart: "stolen yesterday" is no stay end).
+            flows = [topic for topic in topics if topic in FLOW_INTENTS]
+            if route is not None and not route.revising and flows == [route.flow.intent]:
+                return [SlotSet(ASKED_TOPICS, topics), *start_flow(dispatcher, tracker, route)]
             buttons = read_database(lambda session: procedure_buttons(session, topics, language))
             if not isinstance(buttons, Unavailable) and len(buttons) == len(topics):
                 dispatcher.utter_message(response="utter_which_do_you_mean", buttons=buttons)
                 return [SlotSet(ASKED_TOPICS, topics)]
-        route = route_by_facts(tracker)
         if route is not None:  # "sorry, the baby was born on 25 December": facts of a flow
             return start_flow(dispatcher, tracker, route)
         ranking = tracker.latest_message.get("intent_ranking") or []

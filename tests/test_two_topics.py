@@ -174,52 +174,31 @@ def test_the_bot_asks_which_topic_first_with_both_in_the_order_written(language:
 
 
 @pytest.mark.usefixtures("procedures_database")
-def test_facts_of_a_flow_in_a_two_topic_message_do_not_skip_the_question() -> None:
-    # "3 months" is a fact of the re-entry flow; the user still asked two things.
-    text = "I lost my card. Also, I will be away for 3 months, do I need a permit?"
+def test_facts_for_the_one_guided_flow_of_the_two_start_it_and_the_other_is_kept_for_later() -> None:
+    # The birth date and "he will stay" are facts of the child-birth flow; permanent residence comes after.
+    text = "our son was born on December 18 and he will stay here. Also, can I get permanent residence?"
+    dispatcher = CollectingDispatcher()
+    topics = ["child_born_in_japan", "permanent_residence"]
+    events = asyncio.run(ActionDidYouMean().run(dispatcher, tracker("en", topics, text), {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_procedure_summary"]
+    assert {"event": "slot", "timestamp": None, "name": "asked_topics", "value": topics} in events
+    assert any(event.get("name") == "child_birth_form" for event in events), events
+
+
+@pytest.mark.usefixtures("procedures_database")
+def test_with_two_guided_flows_the_user_chooses_which_first() -> None:
+    # "yesterday" could be read as the re-entry flow's stay end: the facts cannot be told apart.
+    text = "my card was stolen yesterday in Osaka. Also, I fly home for 3 months next week, do I need a permit?"
     messages = run(tracker("en", ["lost_residence_card", "reentry_permit"], text))
     assert [m["response"] for m in messages] == ["utter_which_do_you_mean"]
 
 
-def test_the_tuning_pairs_join_two_procedures_so_that_each_is_a_clause() -> None:
-    from bot.devtools.nlu_data import Example
-    from bot.devtools.two_topic_tuning import PAIRS_PER_LANGUAGE, make_pairs
-
-    examples = [
-        Example(text, intent, language, PROJECT_ROOT / "x.yml")
-        for language, texts in {
-            "en": ("I lost my residence card", "how long can I stay abroad with a re-entry permit"),
-            "ja": ("ざいりゅうカードを なくしました", "くにに かえりたいです"),
-        }.items()
-        for text, intent in zip(texts, ("lost_residence_card", "reentry_permit"), strict=True)
-    ]
-    pairs = make_pairs(examples, {"lost_residence_card", "reentry_permit"})
-    assert len(pairs) == 2 * PAIRS_PER_LANGUAGE
-    assert pairs == make_pairs(examples, {"lost_residence_card", "reentry_permit"}), "seeded: every run makes the same"
-    texts = {"lost_residence_card": examples[0].text, "reentry_permit": examples[1].text}
-    for language, text, (first, second) in pairs:
-        if language == "en":
-            assert clauses(text) == [texts[first], texts[second]], text
-
-
-def test_the_tuning_score_counts_both_offered_and_needless_questions() -> None:
-    from bot.devtools.nlu_calibration import Thresholds
-    from bot.devtools.two_topic_tuning import Parsed, score
-
-    class Settings:
-        def topics(self, readings: tuple) -> tuple[str, str] | None:
-            return tuple(readings) if len(readings) == 2 else None  # type: ignore[return-value]
-
-    sure = (("lost_residence_card", 0.9), ("reentry_permit", 0.05))
-    parsed = [
-        Parsed("en", ("lost_residence_card", "reentry_permit"), sure, ("lost_residence_card", "reentry_permit")),  # found
-        Parsed("en", ("lost_residence_card", "reentry_permit"), sure, ()),  # missed: answered as one
-        Parsed("en", ("lost_residence_card",), sure, ("lost_residence_card", "deportation")),  # asked needlessly
-        Parsed("en", ("lost_residence_card",), sure, ()),  # answered
-    ]
-    offered, needless, cost, longer_asked = score(parsed, Settings(), Thresholds(0.4, 0.25))["en"]
-    assert (offered, needless, longer_asked) == (0.5, 0.5, 1.0)
-    assert cost == pytest.approx((0.25 + 1.0 + 0.25) / 4)
+@pytest.mark.usefixtures("procedures_database")
+def test_facts_of_a_flow_that_is_neither_topic_do_not_skip_the_question() -> None:
+    # "3 months away" is a fact of the re-entry flow, which the user did not ask about.
+    text = "I will be away for 3 months in spring. How do I extend my visa, and can I get permanent residence?"
+    messages = run(tracker("en", ["extend_period_of_stay", "permanent_residence"], text))
+    assert [m["response"] for m in messages] == ["utter_which_do_you_mean"]
 
 
 @pytest.mark.usefixtures("procedures_database")

@@ -54,6 +54,8 @@ CONNECTORS = {
 SURE = (0.3, 0.4, 0.5, 0.6, 0.7)
 SUPPORT = (0.1, 0.2, 0.3, 1.0)
 WHOLE_SUPPORT = (0.02, 0.05, 0.1)
+# (whole_message_sure, whole_message_doubt): when the whole message outweighs its clauses; (1, 0) never.
+VETO = ((1.0, 0.0), (0.9, 0.01), (0.95, 0.01), (0.95, 0.05))
 # A two-topic message read as one: the user gets half an answer and has to ask again.
 HALF_ANSWER_COST = 1.0
 ROWS = 12
@@ -165,11 +167,12 @@ def report(parsed: Sequence[Parsed], not_topics: frozenset[str], thresholds: Thr
     languages = [language for language in LANGUAGES if any(item.language == language for item in parsed)]
     rows = []
     grid = [None] + [
-        TwoTopicSettings(sure, support, whole, not_topics)
+        TwoTopicSettings(sure, support, whole, not_topics, whole_sure, whole_doubt)
         for sure in SURE
         for support in SUPPORT
         if support < sure or support == 1.0
         for whole in (WHOLE_SUPPORT if support < 1.0 else WHOLE_SUPPORT[:1])
+        for whole_sure, whole_doubt in VETO
     ]
     for settings in grid:
         scores = score(parsed, settings, thresholds)
@@ -177,11 +180,14 @@ def report(parsed: Sequence[Parsed], not_topics: frozenset[str], thresholds: Thr
     rows.sort(key=lambda row: row[0])
     # The cheapest settings, then the configured one and "off" wherever they stand.
     rows = [row for index, row in enumerate(rows) if index < ROWS or row[1] is None or row[1] == configured]
-    head = "| clause confidence | clause support / whole message | " + " | ".join(
+    head = "| clause confidence | clause support / whole message | whole message sure / doubt | " + " | ".join(
         f"{language} pairs offered / singles asked" for language in languages
     )
-    lines = [head + " | all | all singles of 2+ clauses asked | cost |", "|" + " --- |" * (len(languages) + 5)]
+    lines = [head + " | all | all singles of 2+ clauses asked | cost |", "|" + " --- |" * (len(languages) + 6)]
     for cost, settings, scores in rows:
+        veto = (
+            "-" if settings is None or settings.whole_sure >= 1.0 else f"{settings.whole_sure:.2f} / {settings.whole_doubt:.3f}"
+        )
         if settings is None:
             name, support = "off", "-"
         else:
@@ -190,7 +196,7 @@ def report(parsed: Sequence[Parsed], not_topics: frozenset[str], thresholds: Thr
             support = "-" if settings.support >= 1.0 else f"{settings.support:.2f} / {settings.whole_support:.2f}"
         cells = " | ".join(f"{100 * scores[lang][0]:.0f} % / {100 * scores[lang][1]:.1f} %" for lang in languages)
         lines.append(
-            f"| {name} | {support} | {cells} | {100 * scores['all'][0]:.0f} % / {100 * scores['all'][1]:.1f} % "
+            f"| {name} | {support} | {veto} | {cells} | {100 * scores['all'][0]:.0f} % / {100 * scores['all'][1]:.1f} % "
             f"| {100 * scores['all'][3]:.0f} % | {cost:.3f} |"
         )
     return lines
@@ -212,6 +218,8 @@ def configured_settings(config_path: Path) -> tuple[Any, frozenset[str]]:
                     float(component.get("clause_support", 0.2)),
                     float(component.get("whole_message_support", 0.02)),
                     not_topics,
+                    float(component.get("whole_message_sure", 1.0)),
+                    float(component.get("whole_message_doubt", 0.0)),
                 ),
                 not_topics,
             )

@@ -125,6 +125,11 @@ class TwoTopicSettings:
     support: float
     whole_support: float
     not_topics: frozenset[str]
+    # The whole message outweighs its clauses when it gives one topic at least ``whole_sure`` and
+    # the other less than ``whole_doubt``: "I overstayed, and I want to go home on my own" is a
+    # departure order told with its background, not a deportation question besides.
+    whole_sure: float = 1.0
+    whole_doubt: float = 0.0
 
     def names(self, reading: ClauseReading) -> bool:
         """Whether a clause names its likeliest intent as a topic."""
@@ -143,7 +148,9 @@ class TwoTopicSettings:
                 named[reading.intent] = reading.whole
         if len(named) < 2:
             return None
-        likeliest = set(sorted(named, key=lambda name: -named[name])[:2])
+        likeliest = sorted(named, key=lambda name: -named[name])[:2]
+        if named[likeliest[0]] >= self.whole_sure and named[likeliest[1]] < self.whole_doubt:
+            return None
         first, second = (name for name in named if name in likeliest)
         return first, second
 
@@ -279,6 +286,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "clause_confidence": None,
             "clause_support": 0.2,
             "whole_message_support": 0.02,
+            # ... unless the whole message gives one of the two at least ``whole_message_sure`` and
+            # the other less than ``whole_message_doubt`` (a need told with its background).
+            "whole_message_sure": 1.0,
+            "whole_message_doubt": 0.0,
             # Intents that are not topics of their own (greetings, yes/no, facts, buttons).
             "not_topics": [],
         }
@@ -424,6 +435,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             float(self._config["clause_support"]),
             float(self._config["whole_message_support"]),
             frozenset(self._config["not_topics"]),
+            float(self._config["whole_message_sure"]),
+            float(self._config["whole_message_doubt"]),
         )
         found: dict[int, tuple[str, str]] = {}
         for index, message in enumerate(messages):
