@@ -22,6 +22,15 @@ asks the sentence-embedding featurizer (``when_asked: true``) for the embedding 
 answers. The threshold is chosen on the tuning split (docs/nlu.md): there, the answers at 0.85
 are as accurate as the full model's in every language, and about half the messages skip the
 embedding.
+
+Two topics in one message (``clause_confidence`` and the settings after it): the word model also
+reads each clause of a longer message (bot/nlu/clauses.py), from the counts already made. When
+two clauses name two different procedures, and the whole message does not outweigh them (one of
+the two at least ``whole_message_sure``, the other under ``whole_message_doubt``), the two get
+most of the message's probability in equal parts and the parse names them as ``topics``: the
+FallbackClassifier then finds them too close to choose, and the bot asks which one first
+(actions/fallback.py). The settings are chosen on the tuning split
+(bot/devtools/two_topic_tuning.py, docs/nlu.md "Two topics in one message").
 """
 
 from __future__ import annotations
@@ -119,7 +128,8 @@ class ClauseReading:
 
 @dataclass(frozen=True)
 class TwoTopicSettings:
-    """When clauses name two topics (config.yml: clause_confidence, clause_support, whole_message_support)."""
+    """When clauses name two topics (config.yml: clause_confidence, clause_support, whole_message_support,
+    not_topics, whole_message_sure, whole_message_doubt)."""
 
     sure: float
     support: float
