@@ -376,8 +376,10 @@ def with_api_token(arguments: list[str], token: str) -> list[str]:
     The token stays out of the command line that `ps` shows (the Procfile's and the production
     profile's `--enable-api`); the trainer console and `jra model accept` use it for `PUT /model`.
     """
-    if token and "--enable-api" in arguments and "--auth-token" not in arguments:
-        return [*arguments, "--auth-token", token]
+    given = any(argument in ("-t", "--auth-token") or argument.startswith("--auth-token=") for argument in arguments)
+    if token and "--enable-api" in arguments and not given:
+        # One argument with "=": a token that starts with "-" is not read as another option.
+        return [*arguments, f"--auth-token={token}"]
     return arguments
 
 

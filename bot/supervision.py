@@ -331,7 +331,7 @@ def supervise(
 
 def ensure_rasa_api_token(state_dir: Path, environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
     """Set RASA_API_TOKEN for the supervised processes (a new random one unless it is set) and keep it in the state folder."""
-    token = environ.get(RASA_API_TOKEN, "").strip() or secrets.token_urlsafe(32)
+    token = environ.get(RASA_API_TOKEN, "").strip() or secrets.token_hex(32)
     environ[RASA_API_TOKEN] = token  # supervisord and every process it starts inherit it
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / RASA_API_TOKEN_FILE

@@ -309,3 +309,28 @@ def test_the_global_slot_validation_still_decides_only_the_reply_language() -> N
     }
     assert own == {"validate_language", "extract_chosen_language"}
     assert "run" not in vars(ValidateGlobalSlots) and "get_validation_events" not in vars(ValidateGlobalSlots)
+
+
+# The API token goes to `rasa run` as one argument: a token starting with "-" is not read as an option.
+API_TOKEN = """
+from rasa.cli.arguments.run import add_server_arguments
+import argparse
+from bot.rasa_server import with_api_token
+
+parser = argparse.ArgumentParser()
+add_server_arguments(parser)
+for token in ("-dash-first", "plain"):
+    arguments = with_api_token(["--enable-api"], token)
+    assert parser.parse_args(arguments).auth_token == token, arguments
+assert with_api_token(["--enable-api", "--auth-token", "given"], "other") == ["--enable-api", "--auth-token", "given"]
+assert with_api_token(["--enable-api", "--auth-token=given"], "other") == ["--enable-api", "--auth-token=given"]
+assert with_api_token(["--port", "5005"], "token") == ["--port", "5005"], "no API, no token"
+print("token passed")
+"""
+
+
+@pytest.mark.slow  # starts the Rasa environment's Python
+def test_the_api_token_reaches_rasa_even_when_it_starts_with_a_dash() -> None:
+    result = run_in_rasa_environment(API_TOKEN, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "token passed" in result.stdout
