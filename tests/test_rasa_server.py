@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.paths import PROJECT_ROOT
-from tests.rasa_environment import run_in_rasa_environment
+from tests.rasa_environment import assert_prints
 
 # Each test imports Rasa in its own Python (.venv/rasa): seconds each.
 pytestmark = pytest.mark.slow
@@ -38,8 +38,7 @@ print("same verdicts")
 
 
 def test_responses_rasa_rejects_are_still_rejected() -> None:
-    result = run_in_rasa_environment(CHECK)
-    assert result.returncode == 0 and "same verdicts" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert_prints(CHECK, "same verdicts")
 
 
 REPLY_LANGUAGE = """
@@ -109,8 +108,7 @@ print("language on every message")
 
 
 def test_every_bot_message_carries_the_conversations_language_on_both_channels() -> None:
-    result = run_in_rasa_environment(REPLY_LANGUAGE)
-    assert result.returncode == 0 and "language on every message" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert_prints(REPLY_LANGUAGE, "language on every message")
 
 
 INTERPOLATION = """
@@ -140,8 +138,7 @@ print("payloads untouched")
 
 
 def test_entity_payloads_of_buttons_are_sent_as_written_without_an_error_in_the_log() -> None:
-    result = run_in_rasa_environment(INTERPOLATION)
-    assert result.returncode == 0 and "payloads untouched" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert_prints(INTERPOLATION, "payloads untouched")
 
 
 ACTION_CALL = """
@@ -171,9 +168,8 @@ print("sizes", len(json.dumps(before)), len(json.dumps(after)))
 
 
 def test_the_action_server_gets_the_domain_without_the_responses_only_rasa_renders() -> None:
-    result = run_in_rasa_environment(ACTION_CALL)
-    assert result.returncode == 0 and "sizes" in result.stdout, result.stdout + result.stderr[-2000:]
-    before, after = (int(size) for size in result.stdout.split("sizes", 1)[1].split())
+    output = assert_prints(ACTION_CALL, "sizes")
+    before, after = (int(size) for size in output.split("sizes", 1)[1].split())
     assert after < before / 10, (before, after)
 
 
@@ -210,8 +206,7 @@ print("same event classes")
 
 
 def test_event_classes_are_found_by_name_as_rasa_finds_them() -> None:
-    result = run_in_rasa_environment(EVENT_TYPES)
-    assert result.returncode == 0 and "same event classes" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert_prints(EVENT_TYPES, "same event classes")
 
 
 KEPT_SESSION = """
@@ -257,8 +252,7 @@ print("one connection kept")
 
 
 def test_calls_to_the_action_server_reuse_one_connection_and_reconnect_after_a_restart() -> None:
-    result = run_in_rasa_environment(KEPT_SESSION)
-    assert result.returncode == 0 and "one connection kept" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert_prints(KEPT_SESSION, "one connection kept")
 
 
 VALIDATION_SKIP = """
@@ -288,10 +282,7 @@ print("skipped only when nothing can change")
 
 
 def test_the_language_validation_is_skipped_only_when_it_could_change_nothing() -> None:
-    result = run_in_rasa_environment(VALIDATION_SKIP)
-    assert result.returncode == 0 and "skipped only when nothing can change" in result.stdout, (
-        result.stdout + result.stderr[-2000:]
-    )
+    assert_prints(VALIDATION_SKIP, "skipped only when nothing can change")
 
 
 def test_the_global_slot_validation_still_decides_only_the_reply_language() -> None:
@@ -331,6 +322,4 @@ print("token passed")
 
 @pytest.mark.slow  # starts the Rasa environment's Python
 def test_the_api_token_reaches_rasa_even_when_it_starts_with_a_dash() -> None:
-    result = run_in_rasa_environment(API_TOKEN, timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "token passed" in result.stdout
+    assert_prints(API_TOKEN, "token passed", timeout=180)
