@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionDidYouMean
 from bot.languages import LANGUAGES
-from bot.nlu.clauses import clauses
+from bot.nlu.clauses import clause_openings, clauses
 from bot.paths import PROJECT_ROOT
 from tests.rasa_environment import assert_prints, parse_message
 
@@ -54,6 +54,28 @@ def test_a_message_of_one_clause_has_no_clauses_to_read(text: str) -> None:
     assert clauses(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "also"),
+    [
+        ("I lost my residence card last week. Also, can I still go home for 3 months?", [False, True]),
+        ("I lost my card last week, plus my visa ends in May", [False, True]),
+        ("I overstayed, and I want to go home on my own", [False, False]),
+        ("Я потерял карту. А ещё хочу уехать домой", [False, True]),
+        ("Я потерял карту и хочу уехать домой", [False, False]),
+        ("Я загубила картку, а також хочу поїхати додому", [False, True]),
+        ("Я загубила картку і хочу поїхати додому", [False, False]),
+        ("我的在留卡丢了。我想回国三个月", [False, False]),
+        ("我的在留卡丢了，另外我想回国三个月", [False, True]),
+        ("カードを なくしました。くにに かえりたいです", [False, False]),
+        ("カードを なくしました。それと、くにに かえりたいです", [False, True]),
+    ],
+)
+def test_a_clause_opened_by_an_also_word_is_marked_as_a_further_request(text: str, also: list[bool]) -> None:
+    """ "Also", "А ещё", "另外", "それと" say the user asks one more thing; a plain "and" or a sentence end
+    as often joins background to the question."""
+    assert [opened for _, _, opened in clause_openings(text)] == also
+
+
 def test_every_intent_is_either_a_procedure_or_named_as_not_a_topic() -> None:
     """The classifier's list of non-topics and the procedures in the content stay in step."""
     pipeline = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
@@ -70,22 +92,68 @@ def test_every_intent_is_either_a_procedure_or_named_as_not_a_topic() -> None:
 
 # The rule that turns clause readings into two topics, in the Rasa environment (the classifier's module).
 RULE = """
-from bot.nlu.intent_classifier import ClauseReading, TwoTopicSettings, TWO_TOPIC_SHARE
+from bot.nlu.intent_classifier import ClauseReading, PartReadings, TwoTopicSettings, TWO_TOPIC_SHARE
+
+R = ClauseReading
+
+
+def clauses(*readings):
+    return PartReadings(clauses=readings)
+
+
+def halves(*boundaries):
+    return PartReadings(halves=boundaries)
+
 
 settings = TwoTopicSettings(0.4, 0.2, 0.02, frozenset({"greet", "inform"}))
-R = ClauseReading
 # Two sure clauses: two topics, in the order written.
-assert settings.topics([R("reentry_permit", 0.9, 0.3), R("lost_residence_card", 0.8, 0.6)]) == ("reentry_permit", "lost_residence_card")
+assert settings.topics(clauses(R("reentry_permit", 0.9, 0.3), R("lost_residence_card", 0.8, 0.6))) == ("reentry_permit", "lost_residence_card")
 # One clause's topic twice, or a clause that is not a topic: one topic only.
-assert settings.topics([R("reentry_permit", 0.9, 0.3), R("reentry_permit", 0.8, 0.3)]) is None
-assert settings.topics([R("reentry_permit", 0.9, 0.3), R("inform", 0.99, 0.1), R("greet", 0.9, 0.1)]) is None
+assert settings.topics(clauses(R("reentry_permit", 0.9, 0.3), R("reentry_permit", 0.8, 0.3))) is None
+assert settings.topics(clauses(R("reentry_permit", 0.9, 0.3), R("inform", 0.99, 0.1), R("greet", 0.9, 0.1))) is None
 # A clause read with little confidence names a topic only when the whole message leans to it too.
-assert settings.topics([R("reentry_permit", 0.9, 0.5), R("deportation", 0.3, 0.05)]) == ("reentry_permit", "deportation")
-assert settings.topics([R("reentry_permit", 0.9, 0.5), R("deportation", 0.3, 0.001)]) is None
-assert settings.topics([R("reentry_permit", 0.9, 0.5), R("deportation", 0.1, 0.4)]) is None
+assert settings.topics(clauses(R("reentry_permit", 0.9, 0.5), R("deportation", 0.3, 0.05))) == ("reentry_permit", "deportation")
+assert settings.topics(clauses(R("reentry_permit", 0.9, 0.5), R("deportation", 0.3, 0.001))) is None
+assert settings.topics(clauses(R("reentry_permit", 0.9, 0.5), R("deportation", 0.1, 0.4))) is None
 # Three topics: the two the whole message leans to most, still in the order written.
-three = [R("deportation", 0.9, 0.1), R("reentry_permit", 0.9, 0.5), R("lost_residence_card", 0.9, 0.3)]
+three = clauses(R("deportation", 0.9, 0.1), R("reentry_permit", 0.9, 0.5), R("lost_residence_card", 0.9, 0.3))
 assert settings.topics(three) == ("reentry_permit", "lost_residence_card")
+
+# Read by halves: a request told in two sentences is one half ("My visa ends in March. How do I
+# renew it?" reads as a fact and a vague question clause by clause).
+by_halves = TwoTopicSettings(0.4, 0.2, 0.02, frozenset({"inform", "life_in_japan"}), halves=True)
+job_then_visa = halves(
+    (R("notify_organization_change", 0.76, 0.07), R("extend_period_of_stay", 0.29, 0.40)),
+    (R("notify_organization_change", 0.93, 0.07), R("extend_period_of_stay", 0.51, 0.40)),
+    (R("notify_organization_change", 0.73, 0.07), R("life_in_japan", 0.37, 0.20)),
+)
+assert by_halves.topics(job_then_visa) == ("notify_organization_change", "extend_period_of_stay")
+# Of several boundaries with two topics, the one whose weaker half is read most surely.
+two_ways = halves(
+    (R("lost_residence_card", 0.95, 0.3), R("deportation", 0.45, 0.1)),
+    (R("lost_residence_card", 0.90, 0.3), R("reentry_permit", 0.85, 0.6)),
+)
+assert by_halves.topics(two_ways) == ("lost_residence_card", "reentry_permit")
+# The same procedure on both sides, or a half that is not a topic: one need.
+assert by_halves.topics(halves((R("reentry_permit", 0.9, 0.9), R("reentry_permit", 0.9, 0.9)))) is None
+assert by_halves.topics(halves((R("reentry_permit", 0.9, 0.9), R("life_in_japan", 0.9, 0.05)))) is None
+assert by_halves.topics(PartReadings()) is None
+
+# The whole message outweighs its parts when it is sure of one and not of the other (a need told
+# with its background) ...
+vetoing = TwoTopicSettings(0.4, 0.2, 0.02, frozenset(), 0.95, 0.05, also_outweighs_whole=True, halves=True)
+background = halves((R("overstay", 0.8, 0.01), R("departure_order", 0.9, 0.97)))
+assert vetoing.topics(background) is None
+assert vetoing.topics(halves((R("overstay", 0.8, 0.03), R("departure_order", 0.9, 0.90)))) == ("overstay", "departure_order")
+# ... unless the user said "also": then it is a further request, whatever the whole message leans to.
+said_also = halves((R("lost_residence_card", 0.9, 0.017), R("reentry_permit", 0.9, 0.96, also=True)))
+assert vetoing.topics(said_also) == ("lost_residence_card", "reentry_permit")
+assert TwoTopicSettings(0.4, 0.2, 0.02, frozenset(), 0.95, 0.05, halves=True).topics(said_also) is None
+said_also_in_a_clause = clauses(R("lost_residence_card", 0.9, 0.017), R("reentry_permit", 0.9, 0.96, also=True))
+assert TwoTopicSettings(0.4, 0.2, 0.02, frozenset(), 0.95, 0.05, also_outweighs_whole=True).topics(said_also_in_a_clause) == (
+    "lost_residence_card",
+    "reentry_permit",
+)
 # Each topic gets at least 0.4 and the two stay under 0.25 apart: the FallbackClassifier asks.
 assert TWO_TOPIC_SHARE / 2 >= 0.4 and 1 - TWO_TOPIC_SHARE < 0.25
 print("rule holds")
@@ -93,7 +161,7 @@ print("rule holds")
 
 
 @pytest.mark.slow  # starts the Rasa environment's Python
-def test_two_clauses_naming_two_procedures_make_two_topics() -> None:
+def test_two_parts_naming_two_procedures_make_two_topics() -> None:
     assert_prints(RULE, "rule holds", timeout=180)
 
 

@@ -54,8 +54,12 @@ CONNECTORS = {
 SURE = (0.3, 0.4, 0.5, 0.6, 0.7)
 SUPPORT = (0.1, 0.2, 0.3, 1.0)
 WHOLE_SUPPORT = (0.02, 0.05, 0.1)
-# (whole_message_sure, whole_message_doubt): when the whole message outweighs its clauses; (1, 0) never.
-VETO = ((1.0, 0.0), (0.9, 0.01), (0.95, 0.01), (0.95, 0.05))
+# (whole_message_sure, whole_message_doubt, also_outweighs_whole_message): when the whole message
+# outweighs its clauses, and whether a clause opened by "also" outweighs it back; (1, 0) never.
+VETO = (
+    *((sure, doubt, also) for sure, doubt in ((0.9, 0.01), (0.95, 0.01), (0.9, 0.05), (0.95, 0.05)) for also in (False, True)),
+    (1.0, 0.0, False),
+)
 # A two-topic message read as one: the user gets half an answer and has to ask again.
 HALF_ANSWER_COST = 1.0
 ROWS = 12
@@ -68,7 +72,7 @@ class Parsed:
     language: str
     intents: tuple[str, ...]  # one for a single, two for a pair
     ranking: tuple[tuple[str, float], ...]
-    clauses: tuple[Any, ...]  # ClauseReading
+    parts: Any  # PartReadings
 
 
 def make_pairs(examples: Sequence[Example], topics: set[str]) -> list[tuple[str, str, tuple[str, str]]]:
@@ -96,14 +100,14 @@ def parse_all(model: Path, items: Sequence[tuple[str, str, tuple[str, ...]]]) ->
     """Parse every message with the two-topic reading off, recording each clause's reading."""
     from rasa.core.agent import Agent
 
-    from bot.nlu.intent_classifier import LinearIntentClassifier
+    from bot.nlu.intent_classifier import LinearIntentClassifier, PartReadings
 
-    recorded: dict[str, tuple[Any, ...]] = {}
+    recorded: dict[str, Any] = {}
     original = LinearIntentClassifier.two_topics
 
     def record(self: LinearIntentClassifier, messages: Any, probabilities: Any) -> dict[int, tuple[str, str]]:
         for index, message in enumerate(messages):
-            recorded[message.get("text")] = tuple(self.clause_readings(message, probabilities[index]))
+            recorded[message.get("text")] = self.clause_readings(message, probabilities[index])
         return {}
 
     LinearIntentClassifier.two_topics = record  # type: ignore[method-assign]
@@ -114,7 +118,7 @@ def parse_all(model: Path, items: Sequence[tuple[str, str, tuple[str, ...]]]) ->
             parsed = []
             for language, text, intents in items:
                 parse = await agent.parse_message(text)
-                parsed.append(Parsed(language, intents, classifier_ranking(parse, 10), recorded.get(text, ())))
+                parsed.append(Parsed(language, intents, classifier_ranking(parse, 10), recorded.get(text, PartReadings())))
             return parsed
 
         return asyncio.run(run())
@@ -133,7 +137,7 @@ def score(parsed: Sequence[Parsed], settings: Any, thresholds: Thresholds) -> di
     longer: Counter[str] = Counter()  # singles of two or more clauses (long posts): where a needless question can happen
     longer_asked: Counter[str] = Counter()
     for item in parsed:
-        topics = settings.topics(item.clauses) if settings is not None else None
+        topics = settings.topics(item.parts) if settings is not None else None
         for key in (item.language, "all"):
             if len(item.intents) == 2:
                 pairs[key] += 1
@@ -144,7 +148,7 @@ def score(parsed: Sequence[Parsed], settings: Any, thresholds: Thresholds) -> di
                 cost[key] += CLARIFIED_COST if offered_both else HALF_ANSWER_COST
             else:
                 singles[key] += 1
-                longer[key] += len(item.clauses) >= 2
+                longer[key] += len(item.parts.clauses) >= 2
                 if topics is not None and not falls_back(item.ranking, thresholds):
                     needless[key] += 1
                     longer_asked[key] += 1
@@ -167,12 +171,13 @@ def report(parsed: Sequence[Parsed], not_topics: frozenset[str], thresholds: Thr
     languages = [language for language in LANGUAGES if any(item.language == language for item in parsed)]
     rows = []
     grid = [None] + [
-        TwoTopicSettings(sure, support, whole, not_topics, whole_sure, whole_doubt)
+        TwoTopicSettings(sure, support, whole, not_topics, whole_sure, whole_doubt, also, halves)
         for sure in SURE
         for support in SUPPORT
         if support < sure or support == 1.0
         for whole in (WHOLE_SUPPORT if support < 1.0 else WHOLE_SUPPORT[:1])
-        for whole_sure, whole_doubt in VETO
+        for whole_sure, whole_doubt, also in VETO
+        for halves in (False, True)
     ]
     for settings in grid:
         scores = score(parsed, settings, thresholds)
@@ -180,23 +185,27 @@ def report(parsed: Sequence[Parsed], not_topics: frozenset[str], thresholds: Thr
     rows.sort(key=lambda row: row[0])
     # The cheapest settings, then the configured one and "off" wherever they stand.
     rows = [row for index, row in enumerate(rows) if index < ROWS or row[1] is None or row[1] == configured]
-    head = "| clause confidence | clause support / whole message | whole message sure / doubt | " + " | ".join(
+    head = "| parts read | part confidence | part support / whole message | whole message sure / doubt | " + " | ".join(
         f"{language} pairs offered / singles asked" for language in languages
     )
-    lines = [head + " | all | all singles of 2+ clauses asked | cost |", "|" + " --- |" * (len(languages) + 6)]
+    lines = [head + " | all | all singles of 2+ clauses asked | cost |", "|" + " --- |" * (len(languages) + 7)]
     for cost, settings, scores in rows:
         veto = (
-            "-" if settings is None or settings.whole_sure >= 1.0 else f"{settings.whole_sure:.2f} / {settings.whole_doubt:.3f}"
+            "-"
+            if settings is None or settings.whole_sure >= 1.0
+            else f"{settings.whole_sure:.2f} / {settings.whole_doubt:.3f}"
+            + (" unless also" if settings.also_outweighs_whole else "")
         )
         if settings is None:
-            name, support = "off", "-"
+            read, name, support = "-", "off", "-"
         else:
             mark = " (config.yml)" if configured is not None and settings == configured else ""
+            read = "halves" if settings.halves else "clauses"
             name = f"{settings.sure:.2f}{mark}"
             support = "-" if settings.support >= 1.0 else f"{settings.support:.2f} / {settings.whole_support:.2f}"
         cells = " | ".join(f"{100 * scores[lang][0]:.0f} % / {100 * scores[lang][1]:.1f} %" for lang in languages)
         lines.append(
-            f"| {name} | {support} | {veto} | {cells} | {100 * scores['all'][0]:.0f} % / {100 * scores['all'][1]:.1f} % "
+            f"| {read} | {name} | {support} | {veto} | {cells} | {100 * scores['all'][0]:.0f} % / {100 * scores['all'][1]:.1f} % "
             f"| {100 * scores['all'][3]:.0f} % | {cost:.3f} |"
         )
     return lines
@@ -220,6 +229,8 @@ def configured_settings(config_path: Path) -> tuple[Any, frozenset[str]]:
                     not_topics,
                     float(component.get("whole_message_sure", 1.0)),
                     float(component.get("whole_message_doubt", 0.0)),
+                    bool(component.get("also_outweighs_whole_message", False)),
+                    bool(component.get("read_halves", False)),
                 ),
                 not_topics,
             )

@@ -36,21 +36,33 @@ _BOUNDARY = re.compile(
     r"|(?:(?<=[。、,，])|^)\s*(?:あと|それと|それから|ほかに|また)[、,，]?"
 )
 _CHARACTER = re.compile(r"\w")
+# Words that say the clause after them is a further request ("Also, …", "А ещё …", "另外…", "あと、…"),
+# unlike a plain "and", which as often joins background to its question ("I overstayed, and I
+# want to go home").
+_ALSO = re.compile(
+    r"(?i:\balso\b|\bplus\b|а также|а ещё|а еще|и ещё|и еще|а також|а ще|і ще)"
+    r"|还有|另外|以及|而且|并且|同时|あと|それと|それから|ほかに|また"
+)
 
 
-def clause_spans(text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) character offsets of the message's clauses; [] for a one-clause message.
+def clause_openings(text: str) -> list[tuple[int, int, bool]]:
+    """Return each clause's (start, end, opened by an "also" word); [] for a one-clause message.
 
     The connectors themselves and the punctuation between clauses belong to no clause.
     """
-    spans: list[tuple[int, int]] = []
-    start = 0
+    spans: list[tuple[int, int, bool]] = []
+    start, also = 0, False
     for boundary in _BOUNDARY.finditer(text):
-        spans.append((start, boundary.start()))
-        start = boundary.end()
-    spans.append((start, len(text)))
-    clauses = [(begin, end) for begin, end in spans if len(_CHARACTER.findall(text[begin:end])) >= MINIMUM_CHARACTERS]
+        spans.append((start, boundary.start(), also))
+        start, also = boundary.end(), bool(_ALSO.search(boundary.group()))
+    spans.append((start, len(text), also))
+    clauses = [span for span in spans if len(_CHARACTER.findall(text[span[0] : span[1]])) >= MINIMUM_CHARACTERS]
     return clauses if len(clauses) >= 2 else []
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) character offsets of the message's clauses; [] for a one-clause message."""
+    return [(start, end) for start, end, _ in clause_openings(text)]
 
 
 def clauses(text: str) -> list[str]:

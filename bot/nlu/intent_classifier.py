@@ -24,21 +24,24 @@ are as accurate as the full model's in every language, and about half the messag
 embedding.
 
 Two topics in one message (``clause_confidence`` and the settings after it): the word model also
-reads each clause of a longer message (bot/nlu/clauses.py), from the counts already made. When
-two clauses name two different procedures, and the whole message does not outweigh them (one of
-the two at least ``whole_message_sure``, the other under ``whole_message_doubt``), the two get
-most of the message's probability in equal parts and the parse names them as ``topics``: the
-FallbackClassifier then finds them too close to choose, and the bot asks which one first
-(actions/fallback.py). The settings are chosen on the tuning split
+reads the parts of a longer message (bot/nlu/clauses.py), from the counts already made: with
+``read_halves``, the two halves at each clause boundary. When two parts name two different
+procedures, and the whole message does not outweigh them (one of the two at least
+``whole_message_sure``, the other under ``whole_message_doubt``, and no "also" opening the
+second), the two get most of the message's probability in equal parts and the parse names them
+as ``topics``: the FallbackClassifier then finds them too close to choose, and the bot asks which
+one first (actions/fallback.py). The settings are chosen on the tuning split
 (bot/devtools/two_topic_tuning.py, docs/nlu.md "Two topics in one message").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +66,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.clauses import CLAUSE_COUNTS, clause_spans
+from bot.nlu.clauses import CLAUSE_COUNTS, clause_openings
 from bot.nlu.sentence_embeddings import add_embeddings
 
 logger = logging.getLogger(__name__)
@@ -124,45 +127,95 @@ class ClauseReading:
     intent: str
     confidence: float
     whole: float
+    # The clause opens with an "also" word ("Also, …", "А ещё …", "另外…", "あと、…"): a further request.
+    also: bool = False
+
+
+@dataclass(frozen=True)
+class PartReadings:
+    """The word model's readings of a message's parts: each clause alone, and both halves at each
+    clause boundary (the clauses before it read together, and those after it)."""
+
+    clauses: tuple[ClauseReading, ...] = ()
+    halves: tuple[tuple[ClauseReading, ClauseReading], ...] = ()
 
 
 @dataclass(frozen=True)
 class TwoTopicSettings:
-    """When clauses name two topics (config.yml: clause_confidence, clause_support, whole_message_support,
-    not_topics, whole_message_sure, whole_message_doubt)."""
+    """When the parts of a message name two topics (config.yml: clause_confidence, clause_support,
+    whole_message_support, not_topics, whole_message_sure, whole_message_doubt, also_outweighs_whole_message,
+    read_halves)."""
 
     sure: float
     support: float
     whole_support: float
     not_topics: frozenset[str]
-    # The whole message outweighs its clauses when it gives one topic at least ``whole_sure`` and
+    # The whole message outweighs its parts when it gives one topic at least ``whole_sure`` and
     # the other less than ``whole_doubt``: "I overstayed, and I want to go home on my own" is a
     # departure order told with its background, not a deportation question besides.
     whole_sure: float = 1.0
     whole_doubt: float = 0.0
+    # ... but not when the part naming one of them opens with an "also" word: the user said it is
+    # a further request ("I lost my card last week. Also, I want to go home for 3 months").
+    also_outweighs_whole: bool = False
+    # Read the two halves at each clause boundary instead of each clause alone: a request told in
+    # two sentences ("My visa ends in March. How do I renew it?") is read as one part.
+    halves: bool = False
 
     def names(self, reading: ClauseReading) -> bool:
-        """Whether a clause names its likeliest intent as a topic."""
+        """Whether a part names its likeliest intent as a topic."""
         if reading.intent in self.not_topics:
             return False
         return reading.confidence >= self.sure or (reading.confidence >= self.support and reading.whole >= self.whole_support)
 
-    def topics(self, readings: Sequence[ClauseReading]) -> tuple[str, str] | None:
-        """Return the two topics the clauses name, in the order written, or None for fewer than two.
+    def outweighed(self, first: ClauseReading, second: ClauseReading) -> bool:
+        """Whether the whole message is sure of one of the two and not of the other (and no "also" was said)."""
+        if self.also_outweighs_whole and (first.also or second.also):
+            return False
+        return max(first.whole, second.whole) >= self.whole_sure and min(first.whole, second.whole) < self.whole_doubt
 
-        Of three or more, the two the whole message leans to most.
-        """
-        named: dict[str, float] = {}
+    def topics(self, parts: PartReadings) -> tuple[str, str] | None:
+        """Return the two topics the message's parts name, in the order written, or None."""
+        if self.halves:
+            return self._topics_of_halves(parts.halves)
+        return self._topics_of_clauses(parts.clauses)
+
+    def _topics_of_halves(self, halves: Sequence[tuple[ClauseReading, ClauseReading]]) -> tuple[str, str] | None:
+        """Of the boundaries where both halves name a different topic, the one read most surely."""
+        best: tuple[float, ClauseReading, ClauseReading] | None = None
+        for first, second in halves:
+            if first.intent == second.intent or not self.names(first) or not self.names(second):
+                continue
+            sureness = min(first.confidence, second.confidence)
+            if best is None or sureness > best[0]:
+                best = (sureness, first, second)
+        if best is None or self.outweighed(best[1], best[2]):
+            return None
+        return best[1].intent, best[2].intent
+
+    def _topics_of_clauses(self, readings: Sequence[ClauseReading]) -> tuple[str, str] | None:
+        """Two clauses naming two topics; of three or more, the two the whole message leans to most."""
+        named: dict[str, ClauseReading] = {}
         for reading in readings:
-            if self.names(reading) and reading.intent not in named:
-                named[reading.intent] = reading.whole
+            if self.names(reading):
+                if reading.intent not in named:
+                    named[reading.intent] = reading
+                elif reading.also:
+                    named[reading.intent] = dataclasses.replace(named[reading.intent], also=True)
         if len(named) < 2:
             return None
-        likeliest = sorted(named, key=lambda name: -named[name])[:2]
-        if named[likeliest[0]] >= self.whole_sure and named[likeliest[1]] < self.whole_doubt:
+        likeliest = sorted(named, key=lambda name: -named[name].whole)[:2]
+        if self.outweighed(named[likeliest[0]], named[likeliest[1]]):
             return None
         first, second = (name for name in named if name in likeliest)
         return first, second
+
+
+def _timed_fit(model: Any, features: Any, labels: Sequence[str]) -> float:
+    """Fit ``model`` and return the seconds it took."""
+    started = time.monotonic()
+    model.fit(features, labels)
+    return time.monotonic() - started
 
 
 class FeatureMatrix:
@@ -284,6 +337,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "dense_weight": 1.0,
             "solver": "lbfgs",
             "max_iter": 1000,
+            # lbfgs stops when no gradient component is larger than this.
+            "tol": 1e-4,
             "ranking_length": 10,
             "random_state": 42,
             # None: every message is embedded; a probability: the word model answers alone when it
@@ -300,6 +355,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             # the other less than ``whole_message_doubt`` (a need told with its background).
             "whole_message_sure": 1.0,
             "whole_message_doubt": 0.0,
+            # ... except when a clause naming one of them opens with "also" (a further request).
+            "also_outweighs_whole_message": False,
+            # Read the two halves at each clause boundary rather than each clause alone.
+            "read_halves": False,
             # Intents that are not topics of their own (greetings, yes/no, facts, buttons).
             "not_topics": [],
         }
@@ -331,7 +390,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Create an untrained classifier."""
         return cls(config, model_storage, resource)
 
-    def _logistic_regression(self, warm_start: bool = False) -> Any:
+    def _logistic_regression(self) -> Any:
         """Return an unfitted logistic regression with the configured settings."""
         from sklearn.linear_model import LogisticRegression
 
@@ -339,8 +398,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             C=float(self._config["C"]),
             solver=str(self._config["solver"]),
             max_iter=int(self._config["max_iter"]),
+            tol=float(self._config["tol"]),
             random_state=int(self._config["random_state"]),
-            warm_start=warm_start,
         )
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -352,26 +411,26 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         started = time.monotonic()
         matrix = FeatureMatrix(float(self._config["dense_weight"]))
         features = matrix.fit_transform(examples)
-        model = self._logistic_regression()
         labels = [example.get(INTENT) for example in examples]
-        model.fit(features, labels)
+        model = self._logistic_regression()
+        word_model = None
+        if self._config["word_model_confidence"] is not None and matrix.dense_origins:
+            word_model = self._logistic_regression()
+        # The full model and the word model are fitted side by side, one thread each: almost all of
+        # the time goes to sparse matrix products, which run outside the GIL.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fitted = [pool.submit(_timed_fit, model, features, labels)]
+            if word_model is not None:
+                fitted.append(pool.submit(_timed_fit, word_model, features[:, : matrix.sparse_width], labels))
+            seconds = [future.result() for future in fitted]
         logger.info(
-            "Fitted %s on %d examples x %d features in %.0f s",
+            "Fitted %s on %d examples x %d features in %.0f s (%s)",
             self.__class__.__name__,
             features.shape[0],
             features.shape[1],
             time.monotonic() - started,
+            ", ".join(f"{name} {value:.0f} s" for name, value in zip(("full model", "word model"), seconds, strict=False)),
         )
-        word_model = None
-        if self._config["word_model_confidence"] is not None and matrix.dense_origins:
-            started = time.monotonic()
-            # Started from the full model's weights of the same columns, it converges in a
-            # fraction of the iterations a start from zero takes.
-            word_model = self._logistic_regression(warm_start=True)
-            word_model.coef_ = np.array(model.coef_[:, : matrix.sparse_width])
-            word_model.intercept_ = np.array(model.intercept_)
-            word_model.fit(features[:, : matrix.sparse_width], labels)
-            logger.info("Fitted the word model (counts only) in %.0f s", time.monotonic() - started)
         self._matrix, self._model, self._word_model = matrix, _fast_to_apply(model), _fast_to_apply(word_model)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump({"matrix": matrix, "model": model, "word_model": word_model}, directory / MODEL_FILE)
@@ -418,23 +477,42 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         full[unsure] = True
         return probabilities, full
 
-    def clause_readings(self, message: Message, whole: np.ndarray) -> list[ClauseReading]:
-        """Return how the word model reads each clause of ``message`` ([] for a one-clause message).
+    def clause_readings(self, message: Message, whole: np.ndarray) -> PartReadings:
+        """Return how the word model reads the parts of ``message`` (none for a one-clause message).
 
-        Each clause is read from the counts the featurizers already made (bot/nlu/clauses.py): no
-        second pass through the pipeline and no embedding. ``whole`` is the whole message's reading.
+        Each part is read from the counts the featurizers already made (bot/nlu/clauses.py): a
+        clause's counts are the sum of its tokens' rows, a half's the sum of its clauses'; no second
+        pass through the pipeline and no embedding. ``whole`` is the whole message's reading.
         """
-        spans = clause_spans(message.get(TEXT) or "")
+        openings = clause_openings(message.get(TEXT) or "")
+        spans = [(start, end) for start, end, _ in openings]
         if not spans or self._word_model is None or self._matrix is None or self._model is None:
-            return []
-        readings = self._word_model.predict_proba(self._matrix.weighted_counts(clause_counts(message, spans), len(spans)))
+            return PartReadings()
+        count = len(spans)
+        per_clause = clause_counts(message, spans)
+        # One row per clause, then the two halves at each of the count - 1 boundaries.
+        rows = [np.eye(count)[index] for index in range(count)]
+        for boundary in range(1, count):
+            rows.append(np.r_[np.ones(boundary), np.zeros(count - boundary)])
+            rows.append(np.r_[np.zeros(boundary), np.ones(count - boundary)])
+        combine = scipy.sparse.csr_matrix(np.vstack(rows))
+        parts = {origin: scipy.sparse.csr_matrix(combine @ value) for origin, value in per_clause.items()}
+        readings = self._word_model.predict_proba(self._matrix.weighted_counts(parts, combine.shape[0]))
         classes = list(self._word_model.classes_)
         whole_classes = list(self._model.classes_)
-        found = []
-        for reading in readings:
-            best = int(np.argmax(reading))
-            found.append(ClauseReading(classes[best], float(reading[best]), float(whole[whole_classes.index(classes[best])])))
-        return found
+
+        def read(row: int, also: bool) -> ClauseReading:
+            best = int(np.argmax(readings[row]))
+            return ClauseReading(
+                classes[best], float(readings[row][best]), float(whole[whole_classes.index(classes[best])]), also
+            )
+
+        clauses = tuple(read(index, also) for index, (_, _, also) in enumerate(openings))
+        halves = tuple(
+            (read(count + 2 * (boundary - 1), False), read(count + 2 * (boundary - 1) + 1, openings[boundary][2]))
+            for boundary in range(1, count)
+        )
+        return PartReadings(clauses, halves)
 
     def two_topics(self, messages: Sequence[Message], probabilities: np.ndarray) -> dict[int, tuple[str, str]]:
         """Return, by message index, the two topics of each message asked as two requests."""
@@ -447,6 +525,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             frozenset(self._config["not_topics"]),
             float(self._config["whole_message_sure"]),
             float(self._config["whole_message_doubt"]),
+            bool(self._config["also_outweighs_whole_message"]),
+            bool(self._config["read_halves"]),
         )
         found: dict[int, tuple[str, str]] = {}
         for index, message in enumerate(messages):
