@@ -302,3 +302,55 @@ def test_an_answer_outside_the_two_topics_offers_nothing_more(asked: list[str] |
     messages, events = answered("en", "extend_period_of_stay", asked)
     assert messages[-1]["response"] == "utter_procedure_link"
     assert events == []
+
+
+# The tuning tool's pairs and score (bot/devtools/two_topic_tuning.py), in the Rasa environment.
+TUNING = """
+from pathlib import Path
+
+from bot.devtools.nlu_calibration import Thresholds
+from bot.devtools.nlu_data import Example
+from bot.devtools.two_topic_tuning import Parsed, make_pairs, score
+from bot.nlu.intent_classifier import ClauseReading as R, PartReadings, TwoTopicSettings
+
+examples = [
+    Example(text, intent, language, Path("x.yml"))
+    for language in ("en", "ja")
+    for intent, texts in {
+        "reentry_permit": ["can I go home for 3 months", "re-entry permit please"],
+        "lost_residence_card": ["I lost my card", "my card was stolen"],
+        "greet": ["hello"],
+    }.items()
+    for text in texts
+]
+pairs = make_pairs(examples, {"reentry_permit", "lost_residence_card"})
+assert pairs == make_pairs(examples, {"reentry_permit", "lost_residence_card"}), "seeded: the same pairs every run"
+assert {language for language, _, _ in pairs} == {"en", "ja"}
+for language, text, (first, second) in pairs:
+    assert first != second and "greet" not in (first, second)
+    assert any(text.startswith(e.text.rstrip(".?!")) for e in examples if e.intent == first and e.language == language)
+
+thresholds = Thresholds(0.4, 0.25)
+settings = TwoTopicSettings(0.4, 0.2, 0.02, frozenset(), halves=True)
+clauses = (R("lost_residence_card", 0.9, 0.3), R("reentry_permit", 0.9, 0.6))
+two = PartReadings(clauses, halves=((R("lost_residence_card", 0.9, 0.3), R("reentry_permit", 0.9, 0.6)),))
+one = PartReadings(clauses, halves=((R("reentry_permit", 0.9, 0.9), R("reentry_permit", 0.9, 0.9)),))
+sure = (("reentry_permit", 0.9), ("lost_residence_card", 0.05))
+parsed = [
+    Parsed("en", ("lost_residence_card", "reentry_permit"), sure, two),  # offered by the two-topic reading
+    Parsed("en", ("lost_residence_card", "deportation"), sure, two),  # the wrong second topic: missed
+    Parsed("en", ("reentry_permit",), sure, one),  # a single, answered
+    Parsed("en", ("reentry_permit",), sure, two),  # a single asked needlessly
+]
+pairs_offered, singles_asked, cost, long_asked = score(parsed, settings, thresholds)["en"]
+assert (pairs_offered, singles_asked) == (0.5, 0.5), (pairs_offered, singles_asked)
+assert long_asked == 0.5, "one of the two single-need messages of two clauses was asked"
+off = score(parsed, None, thresholds)["en"]
+assert off[:2] == (0.0, 0.0) and off[2] > cost, "without the reading both pairs are missed"
+print("tuning scores")
+"""
+
+
+@pytest.mark.slow  # starts the Rasa environment's Python
+def test_the_tuning_tool_pairs_messages_reproducibly_and_scores_pairs_offered_against_singles_asked() -> None:
+    assert_prints(TUNING, "tuning scores", timeout=180)

@@ -1,4 +1,4 @@
-"""Choose when clauses make a message two-topic, on the tuning split (never on a held-out set).
+"""Choose when the parts of a message make it two-topic, on the tuning split (never on a held-out set).
 
     .venv/rasa/bin/python -m bot.devtools.two_topic_tuning reports/nlu-tuning/models/ours-*.tar.gz
 
@@ -10,8 +10,9 @@ training data. Two kinds of messages come from the quarter it held back:
   every run makes the same ones;
 - **singles**: every held-back message as written (one need each, long posts included).
 
-Each is parsed once with the two-topic reading off; the word model's reading of every clause is
-recorded (bot/nlu/intent_classifier.py ``clause_readings``). Then every setting of the grid is
+Each is parsed once with the two-topic reading off; the word model's readings of every clause and
+of both halves at every clause boundary are recorded (bot/nlu/intent_classifier.py
+``clause_readings``). Then every setting of the grid (clauses or halves, thresholds, veto) is
 scored: how many pairs get both procedures offered (by the two-topic reading, or by the ordinary
 fallback when it already offered both), and how many singles the two-topic reading would turn
 from an answer into a needless question. The table is printed per language; the cheapest
