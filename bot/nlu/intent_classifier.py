@@ -213,17 +213,9 @@ class TwoTopicSettings:
 
 
 def _timed_fit(model: Any, features: Any, labels: Sequence[str]) -> float:
-    """Fit ``model`` and return the seconds it took.
-
-    ``max_iter`` stops lbfgs early on purpose (docs/nlu.md "Training time"), so scikit-learn's
-    warning that it has not converged says nothing new.
-    """
-    from sklearn.exceptions import ConvergenceWarning
-
+    """Fit ``model`` and return the seconds it took."""
     started = time.monotonic()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(features, labels)
+    model.fit(features, labels)
     return time.monotonic() - started
 
 
@@ -426,8 +418,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         if self._config["word_model_confidence"] is not None and matrix.dense_origins:
             word_model = self._logistic_regression()
         # The full model and the word model are fitted side by side, one thread each: almost all of
-        # the time goes to sparse matrix products, which run outside the GIL.
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # the time goes to sparse matrix products, which run outside the GIL. ``max_iter`` stops
+        # lbfgs early on purpose (docs/nlu.md "Training time"), so scikit-learn's warning that it
+        # has not converged says nothing new; the filter is set here, once, as warning filters are
+        # shared by all threads.
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=2) as pool:
+            warnings.simplefilter("ignore", ConvergenceWarning)
             fitted = [pool.submit(_timed_fit, model, features, labels)]
             if word_model is not None:
                 fitted.append(pool.submit(_timed_fit, word_model, features[:, : matrix.sparse_width], labels))
