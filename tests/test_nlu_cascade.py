@@ -80,3 +80,40 @@ def test_an_unsure_message_is_read_with_the_embedding(rasa_server: str, text: st
     assert parsed["intent_model"] == "full"
     # The ranking is the full model's: calibrated, so its best reading is not made up to look sure.
     assert parsed["intent_ranking"], parsed
+
+
+# The classifier weights counts with its fitted TfidfTransformer's numbers but not through its
+# `transform`, which spent half a millisecond per call checking its input (three calls per
+# message part). The weights must be the same: run in the Rasa environment, where scikit-learn is.
+SAME_TFIDF = """
+import numpy as np, scipy.sparse
+from sklearn.feature_extraction.text import TfidfTransformer
+from bot.nlu.intent_classifier import _tfidf
+
+rng = np.random.default_rng(3)
+def counts(rows, dtype):
+    dense = rng.integers(0, 4, size=(rows, 50)) * (rng.random((rows, 50)) < 0.2)
+    dense[0] = 0  # a message without any of these features
+    return scipy.sparse.csr_matrix(dense.astype(dtype))
+for fitted_on in (np.int64, np.float32, np.float64):
+    transformer = TfidfTransformer(sublinear_tf=True).fit(counts(40, fitted_on))
+    for dtype in (np.int64, np.float32, np.float64):
+        matrix = counts(7, dtype)
+        expected, fast = transformer.transform(matrix), _tfidf(transformer, transformer.idf_, matrix)
+        assert fast.dtype == expected.dtype, (fast.dtype, expected.dtype)
+        assert abs(fast - expected).max() < 1e-6, abs(fast - expected).max()
+        before = matrix.copy()
+        _tfidf(transformer, transformer.idf_, matrix)
+        assert (matrix != before).nnz == 0, "the counts are left as they were"
+# Counts given twice for one feature (unsummed coordinates) weigh what their sum weighs.
+transformer = TfidfTransformer(sublinear_tf=True).fit(counts(40, np.float64))
+twice = scipy.sparse.csr_matrix((np.array([1.0, 2.0]), (np.array([0, 0]), np.array([5, 5]))), shape=(1, 50))
+once = scipy.sparse.csr_matrix((np.array([3.0]), (np.array([0]), np.array([5]))), shape=(1, 50))
+assert abs(_tfidf(transformer, transformer.idf_, twice) - transformer.transform(once)).max() < 1e-12
+print("same weights")
+"""
+
+
+@pytest.mark.slow  # starts the Rasa environment's Python
+def test_counts_are_weighted_exactly_as_the_fitted_tfidf_transformer_weights_them() -> None:
+    assert_prints(SAME_TFIDF, "same weights", timeout=180)
