@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import get_office
+from actions.db import reads
+from actions.db.engine import Unavailable
 from actions.flows.catalog import FLOWS
 from actions.flows.repair import route_by_facts, start_flow
 from actions.language import reply_language
@@ -54,7 +54,7 @@ class ActionDidYouMean(Action):
             flows = [topic for topic in topics if topic in FLOW_INTENTS]
             if route is not None and not route.revising and flows == [route.flow.intent]:
                 return [SlotSet(ASKED_TOPICS, topics), *start_flow(dispatcher, tracker, route)]
-            buttons = read_database(lambda session: procedure_buttons(session, topics, language))
+            buttons = procedure_buttons(topics, language)
             if not isinstance(buttons, Unavailable) and len(buttons) == len(topics):
                 dispatcher.utter_message(response="utter_which_do_you_mean", buttons=buttons)
                 return [SlotSet(ASKED_TOPICS, topics)]
@@ -72,7 +72,7 @@ class ActionDidYouMean(Action):
             dispatcher.utter_message(response="utter_life_in_japan")
             return await ActionShowContacts().run(dispatcher, tracker, domain)
 
-        buttons = read_database(lambda session: procedure_buttons(session, candidates, language))
+        buttons = procedure_buttons(candidates, language)
         if buttons and not isinstance(buttons, Unavailable):
             if competing(ranking, [button["payload"][1:] for button in buttons]):
                 dispatcher.utter_message(response="utter_which_do_you_mean", buttons=buttons[:2])
@@ -103,9 +103,7 @@ class ActionShowContacts(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Look the contacts up in the database (phones are stored once)."""
         language = reply_language(tracker)
-        offices = read_database(
-            lambda session: [office for key in CONTACT_OFFICES if (office := get_office(session, key, language))]
-        )
+        offices = reads.contact_offices(CONTACT_OFFICES, language)
         if isinstance(offices, Unavailable) or not offices:
             dispatcher.utter_message(response="utter_ask_information_center")
             return []

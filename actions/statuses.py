@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from babel.dates import format_timedelta
 from babel.lists import format_list
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import ProcedureAnswer, StatusInfo, find_status, get_labels, get_procedure
+from actions.db import reads
+from actions.db.engine import Unavailable
+from actions.db.queries import StatusInfo
 from actions.flows.common import BABEL_LOCALES, latest_text
 from actions.language import reply_language
 from actions.procedures import utter_procedure
@@ -43,7 +44,7 @@ def amount_text(period: dict[str, int], language: str) -> str:
 
 
 def period_text(
-    period: dict[str, int] | str, language: str, labels: dict[str, str], max_period: dict[str, int] | None = None
+    period: dict[str, int] | str, language: str, labels: Mapping[str, str], max_period: dict[str, int] | None = None
 ) -> str:
     """Write one period of stay ("5 years", "3 месяца", "15 days or less", a designated period)."""
     if isinstance(period, str):
@@ -56,7 +57,7 @@ def period_text(
     return text
 
 
-def periods_text(status: StatusInfo, language: str, labels: dict[str, str]) -> str:
+def periods_text(status: StatusInfo, language: str, labels: Mapping[str, str]) -> str:
     """Write all periods of a status as one list ("5 years, 3 years, 1 year or 3 months")."""
     texts = [period_text(period, language, labels, status.max_period) for period in status.periods_of_stay]
     return format_list(texts, style="or", locale=BABEL_LOCALES.get(language, "en"))
@@ -74,21 +75,19 @@ class ActionAnswerStatus(Action):
         language = reply_language(tracker)
         text = latest_text(tracker)
 
-        def read(session: Session) -> tuple[StatusInfo | None, dict[str, str], ProcedureAnswer | None]:
-            status = find_status(session, text, language)
-            general = None if status else get_procedure(session, "status_of_residence_info", language)
-            return status, get_labels(session, language), general
-
-        found = read_database(read)
-        if isinstance(found, Unavailable):
-            dispatcher.utter_message(response="utter_temporarily_unavailable")
-            return []
-        status, labels, general = found
+        status = reads.status_named_in(text, language)
         if status is None:
-            if general is None:
+            general = reads.procedure("status_of_residence_info", language)
+            if isinstance(general, Unavailable):
+                dispatcher.utter_message(response="utter_temporarily_unavailable")
+            elif general is None:
                 dispatcher.utter_message(response="utter_ask_information_center")
             else:
                 utter_procedure(dispatcher, general)
+            return []
+        labels = reads.labels(language)
+        if isinstance(status, Unavailable) or isinstance(labels, Unavailable):
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         periods = periods_text(status, language, labels)
         dispatcher.utter_message(

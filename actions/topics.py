@@ -13,10 +13,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
-from actions.db.engine import Unavailable, read_database
-from actions.db.queries import get_procedure
+from actions.db import reads
+from actions.db.engine import Unavailable
 from actions.language import reply_language
 
 ASKED_TOPICS = "asked_topics"
@@ -31,13 +30,19 @@ def message_topics(tracker: Tracker) -> list[str]:
     return []
 
 
-def procedure_buttons(session: Session, intents: list[str], language: str, limit: int = SUGGESTIONS) -> list[dict[str, str]]:
-    """Return a button per intent that has a procedure (at most ``limit``), titled in ``language``, in order."""
+def procedure_buttons(intents: list[str], language: str, limit: int = SUGGESTIONS) -> list[dict[str, str]] | Unavailable:
+    """Return a button per intent that has a procedure (at most ``limit``), titled in ``language``, in order.
+
+    Each title comes from the procedure read kept per content version (actions/db/reads.py):
+    a "which do you mean?" question no longer reads two or three whole procedures anew.
+    """
     buttons: list[dict[str, str]] = []
     for intent in intents:
         if len(buttons) == limit:
             break
-        procedure = get_procedure(session, intent, language)
+        procedure = reads.procedure(intent, language)
+        if isinstance(procedure, Unavailable):
+            return procedure
         if procedure is not None:
             buttons.append({"title": procedure.title, "payload": f"/{intent}"})
     return buttons
@@ -49,7 +54,7 @@ def offer_other_topic(dispatcher: CollectingDispatcher, tracker: Tracker, answer
     if not isinstance(topics, list) or answered not in topics:
         return []
     others = [topic for topic in topics if topic != answered and isinstance(topic, str)]
-    buttons = read_database(lambda session: procedure_buttons(session, others, reply_language(tracker)))
+    buttons = procedure_buttons(others, reply_language(tracker))
     if buttons and not isinstance(buttons, Unavailable):
         dispatcher.utter_message(response="utter_other_topic", buttons=buttons)
     return [SlotSet(ASKED_TOPICS, None)]

@@ -21,15 +21,18 @@ import httpx
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, event, update
 from sqlalchemy.orm import Session
 
+from actions.db import reads
 from actions.db.engine import UNAVAILABLE, close_database, create_database_engine, open_database, read_database
 from actions.db.loader import load_database_url
 from actions.db.models import ContentVersion, ProcedureText
 from actions.db.queries import get_procedure
+from actions.fallback import CONTACT_OFFICES
 from actions.procedures import ActionAnswerProcedure
 from actions.settings import CONTENT_DIR, Settings
+from actions.topics import procedure_buttons
 from bot.devtools import local_servers
 from bot.paths import PROJECT_ROOT
 
@@ -239,6 +242,36 @@ def test_a_kept_read_is_not_served_when_the_database_is_gone(tmp_path: Path) -> 
         connection.execute("DELETE FROM content_version")
     assert read_database(read_lost_card, cache_key="lost card") is UNAVAILABLE
     assert answer_lost_card() == ["utter_temporarily_unavailable"]
+
+
+def test_questions_built_from_several_reads_read_only_the_content_version_once_kept(tmp_path: Path) -> None:
+    """ "Which do you mean?" buttons, the contacts and a status answer are kept per content version too.
+
+    Each read checks the content version (one short query) and nothing else once kept: before,
+    a "which do you mean?" question read two or three whole procedures anew, a dozen queries each.
+    """
+    path = tmp_path / "procedures.sqlite"
+    assert load_database_url(f"sqlite:///{path}", CONTENT_DIR)
+    database = open_database(settings_for(path))
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
+
+    def ask() -> list[object]:
+        return [
+            procedure_buttons(["lost_residence_card", "reentry_permit", "extend_period_of_stay"], "ru"),
+            reads.contact_offices(CONTACT_OFFICES, "uk"),
+            reads.status_named_in("I work as an Engineer/Specialist in Humanities/International Services", "zh"),
+            reads.status_named_in("no status named here", "en"),
+        ]
+
+    first = ask()
+    buttons, offices, status, nothing = first
+    assert [button["payload"] for button in buttons] == ["/lost_residence_card", "/reentry_permit", "/extend_period_of_stay"]  # type: ignore[union-attr]
+    assert len(offices) == len(CONTACT_OFFICES)  # type: ignore[arg-type]
+    assert status is not None and status.key == "engineer_humanities_international" and nothing is None  # type: ignore[union-attr]
+    statements.clear()
+    assert ask() == first
+    assert statements and all("content_version" in statement for statement in statements), statements
 
 
 # ---- jra db load ----------------------------------------------------------------------------

@@ -252,16 +252,22 @@ def get_office(session: Session, key: str, language: str) -> OfficeInfo | None:
     return _office_info(session, office, language, None) if office else None
 
 
-def find_status(session: Session, text: str, language: str) -> StatusInfo | None:
-    """Return the status of residence a free text names, in any of the five languages."""
+def status_aliases(session: Session) -> Mapping[str, int]:
+    """Return the status id of every name of a status of residence, in every language."""
     rows = session.execute(select(StatusName.alias, StatusName.status_id)).all()
-    status_by_alias = {alias: status_id for alias, status_id in rows}
+    return MappingProxyType({alias: status_id for alias, status_id in rows})
+
+
+def status_alias_in(text: str, status_by_alias: Mapping[str, int]) -> str | None:
+    """Return the name of a status that a free text gives (all of it, or inside it), or None."""
     normalized = normalize_place(text)
-    alias = normalized if normalized in status_by_alias else find_place_alias(text, status_by_alias)
-    if alias is None:
-        return None
+    return normalized if normalized in status_by_alias else find_place_alias(text, status_by_alias)
+
+
+def get_status(session: Session, status_id: int, language: str) -> StatusInfo | None:
+    """Return a status of residence by id, in ``language``, or None."""
     status = session.scalar(
-        select(Status).where(Status.id == status_by_alias[alias]).options(selectinload(Status.names), selectinload(Status.texts))
+        select(Status).where(Status.id == status_id).options(selectinload(Status.names), selectinload(Status.texts))
     )
     if status is None:
         return None
@@ -276,6 +282,13 @@ def find_status(session: Session, text: str, language: str) -> StatusInfo | None
         periods_of_stay=_json(status.periods_of_stay),
         max_period=_json(status.max_period) if status.max_period else None,
     )
+
+
+def find_status(session: Session, text: str, language: str) -> StatusInfo | None:
+    """Return the status of residence a free text names, in any of the five languages."""
+    status_by_alias = status_aliases(session)
+    alias = status_alias_in(text, status_by_alias)
+    return None if alias is None else get_status(session, status_by_alias[alias], language)
 
 
 def get_labels(session: Session, language: str) -> dict[str, str]:

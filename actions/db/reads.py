@@ -13,11 +13,16 @@ from actions.db.engine import Unavailable, read_database
 from actions.db.queries import (
     OfficeInfo,
     ProcedureAnswer,
+    StatusInfo,
     get_labels,
+    get_office,
     get_procedure,
+    get_status,
     office_for_prefecture,
     place_aliases,
     prefecture_named_in,
+    status_alias_in,
+    status_aliases,
 )
 
 
@@ -33,6 +38,14 @@ def office(prefecture: str, language: str) -> OfficeInfo | Unavailable | None:
     )
 
 
+def contact_offices(keys: tuple[str, ...], language: str) -> list[OfficeInfo] | Unavailable:
+    """Return the offices named by ``keys`` that exist (the information and support centres), in ``language``."""
+    return read_database(
+        lambda session: [office for key in keys if (office := get_office(session, key, language)) is not None],
+        cache_key=("contact_offices", keys, language),
+    )
+
+
 def prefecture_in(text: str) -> str | Unavailable | None:
     """Return the key of the prefecture a free text names (by prefecture or city), or None."""
     aliases: Mapping[str, str] | Unavailable = read_database(place_aliases, cache_key=("place_aliases",))
@@ -42,3 +55,15 @@ def prefecture_in(text: str) -> str | Unavailable | None:
 def labels(language: str) -> Mapping[str, str] | Unavailable:
     """Return the short phrases of ``language`` (English where one is missing)."""
     return read_database(lambda session: get_labels(session, language), cache_key=("labels", language))
+
+
+def status_named_in(text: str, language: str) -> StatusInfo | Unavailable | None:
+    """Return the status of residence a free text names (in any of the five languages), in ``language``, or None."""
+    aliases: Mapping[str, int] | Unavailable = read_database(status_aliases, cache_key=("status_aliases",))
+    if isinstance(aliases, Unavailable):
+        return aliases
+    alias = status_alias_in(text, aliases)
+    if alias is None:
+        return None
+    status_id = aliases[alias]
+    return read_database(lambda session: get_status(session, status_id, language), cache_key=("status", status_id, language))

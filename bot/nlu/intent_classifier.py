@@ -533,9 +533,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         full[unsure] = True
         return probabilities, full
 
-    def clause_readings(
-        self, message: Message, whole: np.ndarray, clauses: bool = True, halves: bool = True
-    ) -> PartReadings:
+    def clause_readings(self, message: Message, whole: np.ndarray, clauses: bool = True, halves: bool = True) -> PartReadings:
         """Return how the word model reads the parts of ``message`` (none for a one-clause message).
 
         Each part is read from the counts the featurizers already made (bot/nlu/clauses.py): a
