@@ -46,6 +46,9 @@ def test_a_message_splits_into_its_clauses_at_sentence_ends_and_connectors(text:
         "I lost my residence card",
         "how do I extend my visa?",
         "あとで 入管に 行きます",  # あと inside a word ("later") joins nothing
+        # また without a comma is "again", not "also": one request, to leave and come back
+        "さとがえり しゅっさん で 10かげつ かえる、また にほん に もどる",
+        "あと 2しゅうかん で ビザ が きれる",  # あと without a comma is "… left": two weeks left
         "ok. thanks",  # "ok" is too short to be a clause of its own
         "",
     ],
@@ -68,6 +71,8 @@ def test_a_message_of_one_clause_has_no_clauses_to_read(text: str) -> None:
         ("我的在留卡丢了，另外我想回国三个月", [False, True]),
         ("カードを なくしました。くにに かえりたいです", [False, False]),
         ("カードを なくしました。それと、くにに かえりたいです", [False, True]),
+        ("カードを なくしました。また、くにに かえりたいです", [False, True]),
+        ("ビザが きれます。あと 3かげつ しか ありません", [False, False]),  # "only three months left"
     ],
 )
 def test_a_clause_opened_by_an_also_word_is_marked_as_a_further_request(text: str, also: list[bool]) -> None:

@@ -8,9 +8,10 @@ procedure, and the bot can ask which one to take first (bot/nlu/intent_classifie
 A clause ends at a sentence end (. ! ? ; and their full-width forms, a line break) and before a
 connector that joins two requests: "and", "also", "plus"; Russian и, а также, а ещё; Ukrainian
 і, й, та, а також, а ще; Chinese 还有, 另外, 以及, 而且, 并且, 同时; Japanese あと, それと,
-それから, ほかに, また after a 。 or 、. Commas alone do not split (a comma mostly joins
-background to its question), nor does Chinese 和 or Japanese と, which join nouns far more often
-than requests.
+それから, ほかに, また after a 。 or 、 (あと and また only with their own comma: "あと、" is
+"and also", "あと 3かげつ" is "three months left"; "また、" is "also", "また もどる" is "come
+back again"). Commas alone do not split (a comma mostly joins background to its question), nor
+does Chinese 和 or Japanese と, which join nouns far more often than requests.
 
 Why not a parser: no dependency parser covers the five languages in this environment, and the
 split only has to find where a second request may begin; the classifier then decides whether
@@ -33,7 +34,8 @@ _BOUNDARY = re.compile(
     # a connector between two clauses of one sentence ("I changed jobs and my visa ends")
     rf"|[,，、]?\s+{_CONNECTOR}\s+"
     r"|[,，、]?\s*(?:还有|另外|以及|而且|并且|同时)[,，、]?"
-    r"|(?:(?<=[。、,，])|^)\s*(?:あと|それと|それから|ほかに|また)[、,，]?"
+    # あと and また need their comma: without it they are "… left" (あと 3かげつ) and "again" (また もどる)
+    r"|(?:(?<=[。、,，])|^)\s*(?:(?:あと|また)[、,，]|(?:それと|それから|ほかに)[、,，]?)"
 )
 _CHARACTER = re.compile(r"\w")
 # Words that say the clause after them is a further request ("Also, …", "А ещё …", "另外…", "あと、…"),
