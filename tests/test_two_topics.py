@@ -48,7 +48,7 @@ def test_a_message_splits_into_its_clauses_at_sentence_ends_and_connectors(text:
         "あとで 入管に 行きます",  # あと inside a word ("later") joins nothing
         # また without a comma is "again", not "also": one request, to leave and come back
         "さとがえり しゅっさん で 10かげつ かえる、また にほん に もどる",
-        "あと 2しゅうかん で ビザ が きれる",  # あと without a comma is "… left": two weeks left
+        "ビザ が きれる、あと 2しゅうかん しか ない",  # あと without a comma is "… left": two weeks left
         "ok. thanks",  # "ok" is too short to be a clause of its own
         "",
     ],
@@ -72,6 +72,8 @@ def test_a_message_of_one_clause_has_no_clauses_to_read(text: str) -> None:
         ("カードを なくしました。くにに かえりたいです", [False, False]),
         ("カードを なくしました。それと、くにに かえりたいです", [False, True]),
         ("カードを なくしました。また、くにに かえりたいです", [False, True]),
+        ("カードを なくしました。 あと、くにに かえりたいです", [False, True]),  # a space after the 。
+        ("カードを なくしました。\nそれと、くにに かえりたいです", [False, True]),
         ("ビザが きれます。あと 3かげつ しか ありません", [False, False]),  # "only three months left"
     ],
 )

@@ -252,22 +252,26 @@ def get_office(session: Session, key: str, language: str) -> OfficeInfo | None:
     return _office_info(session, office, language, None) if office else None
 
 
-def status_aliases(session: Session) -> Mapping[str, int]:
-    """Return the status id of every name of a status of residence, in every language."""
-    rows = session.execute(select(StatusName.alias, StatusName.status_id)).all()
-    return MappingProxyType({alias: status_id for alias, status_id in rows})
+def status_aliases(session: Session) -> Mapping[str, str]:
+    """Return the key of the status of residence of every name of one, in every language.
+
+    Keys, not row ids: `jra db load` writes the rows anew, so an id read before a load could name
+    another status after it.
+    """
+    rows = session.execute(select(StatusName.alias, Status.key).join(StatusName.status)).all()
+    return MappingProxyType({alias: key for alias, key in rows})
 
 
-def status_alias_in(text: str, status_by_alias: Mapping[str, int]) -> str | None:
+def status_alias_in(text: str, status_by_alias: Mapping[str, str]) -> str | None:
     """Return the name of a status that a free text gives (all of it, or inside it), or None."""
     normalized = normalize_place(text)
     return normalized if normalized in status_by_alias else find_place_alias(text, status_by_alias)
 
 
-def get_status(session: Session, status_id: int, language: str) -> StatusInfo | None:
-    """Return a status of residence by id, in ``language``, or None."""
+def get_status(session: Session, key: str, language: str) -> StatusInfo | None:
+    """Return a status of residence by key, in ``language``, or None."""
     status = session.scalar(
-        select(Status).where(Status.id == status_id).options(selectinload(Status.names), selectinload(Status.texts))
+        select(Status).where(Status.key == key).options(selectinload(Status.names), selectinload(Status.texts))
     )
     if status is None:
         return None

@@ -59,11 +59,11 @@ def labels(language: str) -> Mapping[str, str] | Unavailable:
 
 def status_named_in(text: str, language: str) -> StatusInfo | Unavailable | None:
     """Return the status of residence a free text names (in any of the five languages), in ``language``, or None."""
-    aliases: Mapping[str, int] | Unavailable = read_database(status_aliases, cache_key=("status_aliases",))
+    aliases: Mapping[str, str] | Unavailable = read_database(status_aliases, cache_key=("status_aliases",))
     if isinstance(aliases, Unavailable):
         return aliases
     alias = status_alias_in(text, aliases)
     if alias is None:
         return None
-    status_id = aliases[alias]
-    return read_database(lambda session: get_status(session, status_id, language), cache_key=("status", status_id, language))
+    key = aliases[alias]
+    return read_database(lambda session: get_status(session, key, language), cache_key=("status", key, language))

@@ -28,14 +28,17 @@ MINIMUM_CHARACTERS = 3
 
 # Words that join a second request to the first (longer ones first: "а также" before "а").
 _CONNECTOR = r"(?i:and also|and|also|plus|а также|а ещё|а еще|и ещё|и еще|и|а також|а ще|і ще|і|й|та|а)"
+# Japanese words that open a further request after a 。 or 、; あと and また need their comma:
+# without it they are "… left" (あと 3かげつ) and "again" (また もどる).
+_JAPANESE_CONNECTOR = r"(?:(?:あと|また)[、,，]|(?:それと|それから|ほかに)[、,，]?)"
 _BOUNDARY = re.compile(
-    # a sentence end, with the connector that may open the next sentence ("… week. Also, can I …")
-    rf"[.!?;\n。！？；]+\s*(?:{_CONNECTOR}(?=[\s,，])[,，]?\s*)?"
+    # a sentence end, with the connector that may open the next sentence ("… week. Also, can I …",
+    # "…。 あと、…")
+    rf"[.!?;\n。！？；]+\s*(?:{_CONNECTOR}(?=[\s,，])[,，]?\s*|{_JAPANESE_CONNECTOR})?"
     # a connector between two clauses of one sentence ("I changed jobs and my visa ends")
     rf"|[,，、]?\s+{_CONNECTOR}\s+"
     r"|[,，、]?\s*(?:还有|另外|以及|而且|并且|同时)[,，、]?"
-    # あと and また need their comma: without it they are "… left" (あと 3かげつ) and "again" (また もどる)
-    r"|(?:(?<=[。、,，])|^)\s*(?:(?:あと|また)[、,，]|(?:それと|それから|ほかに)[、,，]?)"
+    rf"|(?:(?<=[。、,，])|^)\s*{_JAPANESE_CONNECTOR}"
 )
 _CHARACTER = re.compile(r"\w")
 # Words that say the clause after them is a further request ("Also, …", "А ещё …", "另外…", "あと、…"),

@@ -337,15 +337,15 @@ def _tfidf(transformer: Any, idf: np.ndarray | None, counts: scipy.sparse.spmatr
     """
     from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+    # As scikit-learn does: the logarithm at the counts' own precision, the idf product at the wider one.
     dtype = counts.dtype if counts.dtype in (np.float32, np.float64) else np.float64
-    if idf is not None:
-        dtype = np.result_type(dtype, idf.dtype)
     weighted = scipy.sparse.csr_matrix(counts, dtype=dtype, copy=True)
     weighted.sum_duplicates()
     if transformer.sublinear_tf:
         np.log(weighted.data, weighted.data)
         weighted.data += 1
     if idf is not None:
+        weighted = weighted.astype(np.result_type(dtype, idf.dtype), copy=False)
         weighted.data *= idf[weighted.indices]
     if transformer.norm == "l2":
         inplace_csr_row_normalize_l2(weighted)
