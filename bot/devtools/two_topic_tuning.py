@@ -214,27 +214,13 @@ def report(parsed: Sequence[Parsed], not_topics: frozenset[str], thresholds: Thr
 
 def configured_settings(config_path: Path) -> tuple[Any, frozenset[str]]:
     """Return config.yml's two-topic settings (None when off) and its intents that are not topics."""
-    from bot.nlu.intent_classifier import TwoTopicSettings
+    from bot.nlu.intent_classifier import LinearIntentClassifier, two_topic_settings
 
     config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     for component in config.get("pipeline") or []:
         if str(component.get("name", "")).endswith("LinearIntentClassifier"):
-            not_topics = frozenset(component.get("not_topics") or [])
-            if component.get("clause_confidence") is None:
-                return None, not_topics
-            return (
-                TwoTopicSettings(
-                    float(component["clause_confidence"]),
-                    float(component.get("clause_support", 0.2)),
-                    float(component.get("whole_message_support", 0.02)),
-                    not_topics,
-                    float(component.get("whole_message_sure", 1.0)),
-                    float(component.get("whole_message_doubt", 0.0)),
-                    bool(component.get("also_outweighs_whole_message", False)),
-                    bool(component.get("read_halves", False)),
-                ),
-                not_topics,
-            )
+            merged = {**LinearIntentClassifier.get_default_config(), **component}
+            return two_topic_settings(merged), frozenset(merged["not_topics"])
     return None, frozenset()
 
 

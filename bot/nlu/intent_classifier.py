@@ -212,8 +212,8 @@ class TwoTopicSettings:
         return first, second
 
 
-def _two_topic_settings(config: dict[str, Any]) -> TwoTopicSettings | None:
-    """Return the two-topic settings of a classifier's config (None: two topics are not looked for)."""
+def two_topic_settings(config: dict[str, Any]) -> TwoTopicSettings | None:
+    """Return the two-topic settings of a classifier's config, defaults included (None: two topics are not looked for)."""
     if config["clause_confidence"] is None:
         return None
     return TwoTopicSettings(
@@ -428,7 +428,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self._matrix = matrix
         self._model = _fast_to_apply(model)
         self._word_model = _fast_to_apply(word_model)
-        self._two_topic_settings = _two_topic_settings(self._config)
+        self._two_topic_settings = two_topic_settings(self._config)
 
     @classmethod
     def create(
