@@ -207,6 +207,25 @@ _NO = re.compile(  # CJK answers run on without spaces (没有被判过刑), so 
     r"^(?:(?:no|nope|not|never|нет|неа|никогда|не было|не был|не была|ні|ніколи|не було)(?:\W|$)"
     r"|不(?!错|錯)|没|沒|否|いいえ|ううん|いや|ありません|いません|ない|ちがい|違い)"
 )
+# "No problem" opens with a no but agrees: such an opening says neither yes nor no by itself.
+_AGREEING_NO = re.compile(r"^(?:no (?:problem|worries)|нет проблем|без проблем|без питань|немає проблем|没问题|沒問題)")
+_SEPARATORS = " ,.!;:、，。！"
+
+
+def _opening_answer(normalized: str) -> bool | None:
+    """Return the yes or no a reply opens with ("да, больше ничего": yes), or None.
+
+    None when it opens with neither, with both ("да нет": no, in Russian; "是不是"), or with an
+    agreeing no ("no problem").
+    """
+    if _AGREEING_NO.match(normalized):
+        return None
+    for opening, other, answer in ((_YES, _NO, True), (_NO, _YES, False)):
+        match = opening.match(normalized)
+        if match:
+            rest = normalized[match.end() :].lstrip(_SEPARATORS)
+            return None if other.match(normalized) or other.match(rest) else answer
+    return None
 
 
 def is_unsure(text: str) -> bool:
@@ -215,14 +234,22 @@ def is_unsure(text: str) -> bool:
 
 
 def parse_yes_no(text: str, intent: str | None) -> bool | None:
-    """Return True for yes, False for no (by intent first, then by words), or None for hedges and the rest."""
+    """Return True for yes, False for no, or None for hedges and the rest.
+
+    A reply that opens with a yes or a no word ("да, больше ничего", "no, nothing else") is that
+    answer, whatever the rest sounds like to the classifier ("больше ничего", "nothing else" sound
+    like a no, "всё верно" like a yes); otherwise the intent decides (affirm, deny), then the words.
+    """
     if is_unsure(text):
         return None  # a classifier may label "no idea" as deny
+    normalized = normalize_text(text).strip()
+    opening = _opening_answer(normalized)
+    if opening is not None:
+        return opening
     if intent == "affirm":
         return True
     if intent == "deny":
         return False
-    normalized = normalize_text(text).strip()
     if _NO.search(normalized):
         return False
     if _YES.search(normalized):

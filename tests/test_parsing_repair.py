@@ -474,3 +474,26 @@ def test_future_weekdays(language: str, text: str, expected: dt.date) -> None:
 )
 def test_days_ago_in_words_and_the_other_ukrainian_yesterday(text: str, language: str, expected: dt.date) -> None:
     assert parse_date(text, language, dt.date(2026, 12, 30), prefer="past") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "answer"),
+    [
+        # A reply that opens with yes or no is that answer, whatever the rest sounds like to the classifier.
+        ("да, больше ничего", "deny", True),
+        ("yes, nothing else", "deny", True),
+        ("так, більше нічого", "deny", True),
+        ("是的，没有别的问题", "deny", True),
+        ("no, everything is fine", "affirm", False),
+        ("нет, всё в порядке", "affirm", False),
+        ("いいえ、だいじょうぶです", "affirm", False),
+        # Openings that say neither by themselves: the classifier decides.
+        ("да нет, не было", "deny", False),  # Russian "да нет" is a no
+        ("no problem", "affirm", True),
+        ("нет проблем", "affirm", True),
+        ("没问题", "affirm", True),
+        ("はい、ありません", "deny", False),  # "yes, there is none" answers a negative question
+    ],
+)
+def test_an_opening_yes_or_no_outweighs_the_classifier(text: str, intent: str, answer: bool) -> None:
+    assert parse_yes_no(text, intent) is answer

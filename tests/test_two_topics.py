@@ -156,6 +156,19 @@ assert vetoing.topics(halves((R("overstay", 0.8, 0.03), R("departure_order", 0.9
 said_also = halves((R("lost_residence_card", 0.9, 0.017), R("reentry_permit", 0.9, 0.96, also=True)))
 assert vetoing.topics(said_also) == ("lost_residence_card", "reentry_permit")
 assert TwoTopicSettings(0.4, 0.2, 0.02, frozenset(), 0.95, 0.05, halves=True).topics(said_also) is None
+# The "also" counts at any boundary between the same two topics, not only at the surest one: "I lost my
+# card. What do I do? Also, can I go home for 3 months?" is read most surely after its first sentence.
+also_later = halves(
+    (R("lost_residence_card", 0.99, 0.003), R("reentry_permit", 0.99, 0.986)),
+    (R("lost_residence_card", 0.98, 0.003), R("reentry_permit", 0.97, 0.986, also=True)),
+)
+assert vetoing.topics(also_later) == ("lost_residence_card", "reentry_permit")
+# ... but an "also" before a third topic does not vouch for these two.
+also_elsewhere = halves(
+    (R("lost_residence_card", 0.99, 0.003), R("reentry_permit", 0.99, 0.986)),
+    (R("lost_residence_card", 0.98, 0.003), R("deportation", 0.5, 0.001, also=True)),
+)
+assert vetoing.topics(also_elsewhere) is None
 said_also_in_a_clause = clauses(R("lost_residence_card", 0.9, 0.017), R("reentry_permit", 0.9, 0.96, also=True))
 assert TwoTopicSettings(0.4, 0.2, 0.02, frozenset(), 0.95, 0.05, also_outweighs_whole=True).topics(said_also_in_a_clause) == (
     "lost_residence_card",

@@ -184,17 +184,29 @@ class TwoTopicSettings:
         return self._topics_of_clauses(parts.clauses)
 
     def _topics_of_halves(self, halves: Sequence[tuple[ClauseReading, ClauseReading]]) -> tuple[str, str] | None:
-        """Of the boundaries where both halves name a different topic, the one read most surely."""
+        """Of the boundaries where both halves name a different topic, the one read most surely.
+
+        An "also" said at any boundary between the same two topics counts: in "I lost my card. What
+        do I do? Also, can I go home for 3 months?" the surest boundary may be after the first
+        sentence, while the "also" opens the third.
+        """
         best: tuple[float, ClauseReading, ClauseReading] | None = None
+        naming: list[tuple[ClauseReading, ClauseReading]] = []
         for first, second in halves:
             if first.intent == second.intent or not self.names(first) or not self.names(second):
                 continue
+            naming.append((first, second))
             sureness = min(first.confidence, second.confidence)
             if best is None or sureness > best[0]:
                 best = (sureness, first, second)
-        if best is None or self.outweighed(best[1], best[2]):
+        if best is None:
             return None
-        return best[1].intent, best[2].intent
+        _, first, second = best
+        if any(s.also for f, s in naming if (f.intent, s.intent) == (first.intent, second.intent)):
+            second = dataclasses.replace(second, also=True)
+        if self.outweighed(first, second):
+            return None
+        return first.intent, second.intent
 
     def _topics_of_clauses(self, readings: Sequence[ClauseReading]) -> tuple[str, str] | None:
         """Two clauses naming two topics; of three or more, the two the whole message leans to most."""
