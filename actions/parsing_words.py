@@ -207,24 +207,32 @@ _NO = re.compile(  # CJK answers run on without spaces (没有被判过刑), so 
     r"^(?:(?:no|nope|not|never|нет|неа|никогда|не было|не был|не была|ні|ніколи|не було)(?:\W|$)"
     r"|不(?!错|錯)|没|沒|否|いいえ|ううん|いや|ありません|いません|ない|ちがい|違い)"
 )
-# "No problem" opens with a no but agrees: such an opening says neither yes nor no by itself.
-_AGREEING_NO = re.compile(r"^(?:no (?:problem|worries)|нет проблем|без проблем|без питань|немає проблем|没问题|沒問題)")
+# A reply that opens with a whole yes or no word set off by a comma or a full stop, or that is one ("да, больше
+# ничего", "no, everything is fine", "是的，没有别的问题", "いいえ、だいじょうぶです"). Only such an
+# opening outweighs the classifier: without the comma the word may begin something else ("так и не
+# нашёл", "right now", "no problem", "没错", "有点难", "そうですね").
+_OPENING_YES = re.compile(
+    r"^(?:yes|yeah|yep|yup|sure|of course|да|ага|конечно|так|звісно|авжеж|是的|是|对|對|好的|嗯|はい|ええ|うん)\s*(?:[,.!;、，。！]|$)"
+)
+_OPENING_NO = re.compile(
+    r"^(?:no|nope|нет|неа|ні|не|не было|не було|不是|不|没有|沒有|いいえ|ううん|いや)\s*(?:[,.!;、，。！]|$)"
+)
+# Japanese answers a negative question with はい and a negative verb ("はい、ありません": "right, there is
+# none"): after a yes, such a verb makes the reply ambiguous.
+_JAPANESE_NEGATIVE = re.compile(r"^(?:ありません|いません|ない|なかった|なし|してない|していない|しません)")
 _SEPARATORS = " ,.!;:、，。！"
 
 
 def _opening_answer(normalized: str) -> bool | None:
     """Return the yes or no a reply opens with ("да, больше ничего": yes), or None.
 
-    None when it opens with neither, with both ("да нет": no, in Russian; "是不是"), or with an
-    agreeing no ("no problem").
+    None when it opens with neither, or goes on with the other ("да, нет", "yes, no").
     """
-    if _AGREEING_NO.match(normalized):
-        return None
-    for opening, other, answer in ((_YES, _NO, True), (_NO, _YES, False)):
+    for opening, other, answer in ((_OPENING_YES, _OPENING_NO, True), (_OPENING_NO, _OPENING_YES, False)):
         match = opening.match(normalized)
         if match:
             rest = normalized[match.end() :].lstrip(_SEPARATORS)
-            return None if other.match(normalized) or other.match(rest) else answer
+            return None if other.match(rest) or (answer and _JAPANESE_NEGATIVE.match(rest)) else answer
     return None
 
 

@@ -72,6 +72,8 @@ assert writer.write("ざいりゅうカードをなくしました", spaced=Fals
 # Romaji as people type it: words apart, endings on their word, particles as pronounced, long vowels doubled.
 assert writer.romaji("在留カードをなくしました") == "zairyuu kaado o nakushimashita", writer.romaji("在留カードをなくしました")
 assert writer.romaji("日本へ行きます") == "nihon e ikimasu", writer.romaji("日本へ行きます")
+# A small っ doubles the next consonant and て joins its verb; punctuation is left out.
+assert writer.romaji("入管に行ってください。") == "nyuukan ni itte kudasai", writer.romaji("入管に行ってください。")
 
 
 def example(text, intent, language):

@@ -489,9 +489,18 @@ def test_days_ago_in_words_and_the_other_ukrainian_yesterday(text: str, language
         ("いいえ、だいじょうぶです", "affirm", False),
         # Openings that say neither by themselves: the classifier decides.
         ("да нет, не было", "deny", False),  # Russian "да нет" is a no
+        ("да, нет", "deny", False),
         ("no problem", "affirm", True),
+        ("no doubt about it", "affirm", True),
         ("нет проблем", "affirm", True),
         ("没问题", "affirm", True),
+        ("没错", "affirm", True),  # "correct"
+        ("有点难说", "deny", False),
+        ("好难啊，没有", "deny", False),
+        ("так и не нашёл её", "deny", False),
+        ("так само ні", "deny", False),
+        ("right now I can't", "deny", False),
+        ("そうですね、とくにないです", "deny", False),
         ("はい、ありません", "deny", False),  # "yes, there is none" answers a negative question
     ],
 )

@@ -10,7 +10,7 @@ This component adds, for every Japanese training example that has kanji, a copy 
 those users write it: each word with kanji replaced by its reading in hiragana (SudachiPy's
 reading, the dictionary the tokenizer already uses), katakana and kana words kept, and, for
 every other example (chosen by the text, so the same copies every time), a space after each
-particle as learners space their words. One example in three (`romaji_every`) also gets a copy
+particle as learners space their words. One in three of those examples (`romaji_every`) also gets a copy
 in romaji as people type it ("zairyuu kaado o nakushimashita"), with the language the detector
 gives such a message. A copy has the example's intent and no entities. Nothing changes at
 parse time: a message is read as written.
@@ -48,6 +48,10 @@ _PARTICLES = {"は": "wa", "を": "o", "へ": "e"}
 # (shikakugai), but write desu apart (gakusei desu, ii desu).
 _VERBS = {"動詞", "助動詞"}
 _LONG_VOWEL = re.compile(r"([aeiou])-")  # jaconv writes ー as "-": kaado, as typed
+# jaconv writes a word-final っ as "xtsu" (行っ / て → ixtsu te): doubled consonant, as typed (itte).
+_SMALL_TSU = re.compile(r"xtsu ?([b-df-hj-np-tv-z])")
+_TE = {"て", "で"}  # joined to their verb: itte, yonde
+_PUNCTUATION = {"補助記号", "空白"}
 # SudachiPy reads 日本 as ニッポン; people write にほん, nihon.
 _READINGS = {"日本": "ニホン"}
 
@@ -91,6 +95,8 @@ class KanaWriter:
         previous = ""
         for morpheme in self._sudachi.tokenize(text):
             surface, kind = morpheme.surface(), morpheme.part_of_speech()[0]
+            if kind in _PUNCTUATION:
+                continue  # romaji typists leave out 。、「」
             if not _JAPANESE.search(surface):
                 sound = surface.strip()
             elif kind == "助詞" and surface in _PARTICLES:
@@ -102,16 +108,19 @@ class KanaWriter:
                 sound = self._jaconv.kana2alphabet(self._jaconv.kata2hira(reading))
             if not sound:
                 continue
-            ending = kind == "接尾辞" or (kind == "助動詞" and previous in _VERBS and surface != "です")
+            ending = kind == "接尾辞" or (previous in _VERBS and ((kind == "助動詞" and surface != "です") or surface in _TE))
             if words and (attach or ending):
                 words[-1] += sound
             else:
                 words.append(sound)
             attach = kind == "接頭辞"
             previous = kind
-        return _LONG_VOWEL.sub(r"\1\1", " ".join(words)) or None
+        romaji = _SMALL_TSU.sub(r"\1\1", _LONG_VOWEL.sub(r"\1\1", " ".join(words))).replace("xtsu", "")
+        return romaji or None
 
 
+# Registered as a message featurizer because Rasa runs only tokenizers and featurizers over the
+# training data (as the LanguageDetector in bot/nlu/components.py).
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class KanaVariants(GraphComponent):
     """Add a kana-only copy of every Japanese training example written with kanji (training only)."""
