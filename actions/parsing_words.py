@@ -244,9 +244,10 @@ def is_unsure(text: str) -> bool:
 def parse_yes_no(text: str, intent: str | None) -> bool | None:
     """Return True for yes, False for no, or None for hedges and the rest.
 
-    A reply that opens with a yes or a no word ("да, больше ничего", "no, nothing else") is that
-    answer, whatever the rest sounds like to the classifier ("больше ничего", "nothing else" sound
-    like a no, "всё верно" like a yes); otherwise the intent decides (affirm, deny), then the words.
+    A reply that opens with a whole yes or no word and a comma, or is only that word ("да, больше
+    ничего", "no, everything is fine"), is that answer, whatever the rest sounds like to the
+    classifier ("больше ничего" sounds like a no, "всё верно" like a yes); otherwise the intent
+    decides (affirm, deny), then the words.
     """
     if is_unsure(text):
         return None  # a classifier may label "no idea" as deny
