@@ -176,10 +176,11 @@ assert TwoTopicSettings(0.4, 0.2, 0.02, frozenset(), 0.95, 0.05, also_outweighs_
 )
 # The two topics stay closer than config.yml's ambiguity threshold, so the FallbackClassifier asks,
 # and the second keeps at least half the first's confidence, so "which first?" offers both.
-import yaml
+from bot.devtools.nlu_calibration import configured_thresholds
+from bot.devtools.nlu_eval_core import CONFIG_FILE
 from bot.paths import PROJECT_ROOT
-fallback = [c for c in yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())["pipeline"] if c["name"] == "FallbackClassifier"][0]
-assert 1 - TWO_TOPIC_SHARE < fallback["ambiguity_threshold"], fallback
+fallback = configured_thresholds(CONFIG_FILE)
+assert 1 - TWO_TOPIC_SHARE < fallback.ambiguity, fallback
 # (actions/fallback.py COMPETING_SHARE, read from the file: the actions run in another environment).
 import re
 competing = float(re.search(r"^COMPETING_SHARE = ([0-9.]+)", (PROJECT_ROOT / "actions" / "fallback.py").read_text(), re.M).group(1))
